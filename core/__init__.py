@@ -1,0 +1,1 @@
+"""Adversarial Lab engine: the lecture's maths, trainers, attacks, runs and figures (no Streamlit here)."""
