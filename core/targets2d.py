@@ -1,0 +1,85 @@
+"""Black-box targets for the 2D toys — sheet §2.2: the attacker "only observes the model's predictions".
+
+A `BlackBox` hides its model: it answers predict / predict_proba and counts every input it is asked about
+(one query = one input point), so attacks can be compared at equal query budgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import SVC
+
+from core.validate import check_choice, check_finite_array, check_int
+
+TARGET_KINDS = ("svm", "forest", "knn")
+TARGET_NAMES = {"svm": "RBF SVM", "forest": "Random forest", "knn": "k-NN (k=15)", "mlp": "MLP"}
+
+
+class BlackBox:
+    """A classifier seen only through its answers; `queries` counts the input points it was asked about."""
+
+    def __init__(self, proba_fn: Callable[[np.ndarray], np.ndarray], name: str) -> None:
+        self._proba_fn = proba_fn
+        self.name = name
+        self.queries = 0
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities [n, k] for inputs [n, d]; costs n queries."""
+        arr = check_finite_array("x", x, ndim=2)
+        self.queries += arr.shape[0]
+        return np.asarray(self._proba_fn(arr), dtype=np.float64)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted labels [n]; costs n queries."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def reset_queries(self) -> None:
+        self.queries = 0
+
+
+def _sklearn_model(kind: str, seed: int):
+    if kind == "svm":
+        # probability=True: Platt scaling gives smooth probabilities, so finite differences see a slope.
+        return SVC(kernel="rbf", C=3.0, gamma="scale", probability=True, random_state=seed)
+    if kind == "forest":
+        return RandomForestClassifier(n_estimators=60, max_depth=8, random_state=seed, n_jobs=1)
+    return KNeighborsClassifier(n_neighbors=15)
+
+
+def sklearn_target(kind: str, x: np.ndarray, y: np.ndarray, seed: int = 0) -> BlackBox:
+    """Fit a scikit-learn classifier (svm | forest | knn) on (x, y) and hide it behind a BlackBox."""
+    check_choice("kind", kind, TARGET_KINDS)
+    xs = check_finite_array("x", x, ndim=2)
+    ys = np.asarray(y).astype(int)
+    if ys.shape != (xs.shape[0],):
+        raise ValueError(f"y: expected {xs.shape[0]} labels, got shape {ys.shape}")
+    if len(np.unique(ys)) < 2:
+        raise ValueError("y: needs at least two classes")
+    check_int("seed", seed, minimum=0)
+    model = _sklearn_model(kind, seed).fit(xs, ys)
+    n_classes = int(ys.max()) + 1
+
+    def proba(q: np.ndarray) -> np.ndarray:
+        p = np.zeros((q.shape[0], n_classes))
+        p[:, model.classes_] = model.predict_proba(q)
+        return p
+
+    return BlackBox(proba, TARGET_NAMES[kind])
+
+
+def torch_target(model: torch.nn.Module, name: str = "MLP") -> BlackBox:
+    """Hide a torch classifier (logits out) behind a BlackBox; evaluated in float32 on the CPU, no gradients."""
+    model = model.eval()
+    device = next(model.parameters()).device
+
+    def proba(q: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            logits = model(torch.as_tensor(q, dtype=torch.float32, device=device))
+            return torch.softmax(logits, dim=1).double().cpu().numpy()
+
+    return BlackBox(proba, name)

@@ -1,0 +1,84 @@
+"""The app shell: home page, course map, sidebar (presenter mode, global seed, device badge), URL state."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from core.device import available_devices, describe_device, resolve_device
+from core.figures.style import apply_theme
+from tests.apptest_utils import ROOT
+
+
+def _home():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def test_home_page_lists_every_page_in_the_course_map():
+    at = _home()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    pages = sorted(p.stem.split("_", 1)[1] for p in (ROOT / "pages").glob("*.py"))
+    assert pages, "no pages found"
+    for path in pages:
+        assert f"]({path})" in text, f"course map has no link to /{path}"
+
+
+def test_sidebar_has_presenter_toggle_seed_and_device_badge():
+    at = _home()
+    assert [t.label for t in at.sidebar.toggle] == ["Presenter mode (projector)"]
+    assert at.sidebar.number_input[0].value == 0
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert describe_device("auto") in captions
+
+
+def test_seed_and_presenter_come_from_the_url_and_go_back_into_it():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["seed"] = "42"
+    at.query_params["presenter"] = "1"
+    at.run()
+    assert at.sidebar.number_input[0].value == 42
+    assert at.sidebar.toggle[0].value is True
+    at.sidebar.number_input[0].set_value(7).run()
+    assert at.query_params["seed"] == ["7"] or at.query_params["seed"] == "7"
+
+
+def test_a_nonsense_url_value_falls_back_to_the_default_with_a_warning():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["seed"] = "banana"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.number_input[0].value == 0
+    assert any("banana" in w.value for w in at.warning)
+
+
+def test_device_auto_resolves_to_what_torch_sees():
+    dev = resolve_device("auto")
+    expected = "cuda" if torch.cuda.is_available() else dev.type
+    assert dev.type == expected
+    assert "auto" in available_devices() and "cpu" in available_devices()
+
+
+def test_unknown_or_absent_device_is_a_value_error_naming_device():
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device"):
+            resolve_device("cuda")
+
+
+def test_presenter_theme_enlarges_fonts_and_lines():
+    import plotly.graph_objects as go
+
+    normal = apply_theme(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], line=dict(width=2))), presenter=False)
+    big = apply_theme(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], line=dict(width=2))), presenter=True)
+    assert big.layout.font.size > normal.layout.font.size
+    assert big.data[0].line.width > normal.data[0].line.width
