@@ -27,8 +27,8 @@ class Mixture1D:
     kind: str = "normal"
 
     def __post_init__(self) -> None:
-        means = tuple(check_finite("means", m) for m in np.atleast_1d(self.means))
-        stds = tuple(check_positive("stds", s) for s in np.atleast_1d(self.stds))
+        means = tuple(check_finite("means", m) for m in np.atleast_1d(self.means).tolist())
+        stds = tuple(check_positive("stds", s) for s in np.atleast_1d(self.stds).tolist())
         if not means:
             raise ValueError("means: a mixture needs at least one component")
         if len(stds) != len(means):
@@ -60,6 +60,51 @@ class Mixture1D:
                 half = s * _SQRT3
                 out += w * ((x >= m - half) & (x <= m + half)) / (2 * half)
         return out
+
+    def log_pdf(self, x: np.ndarray) -> np.ndarray:
+        """log p(x), stable far in the tails (log-sum-exp over components; −inf outside a uniform's support)."""
+        x = np.asarray(x, dtype=float)
+        terms = [
+            self._log_component(x, m, s, w)
+            for m, s, w in zip(self.means, self.stds, self.weights, strict=True)
+        ]
+        out = terms[0]
+        for t in terms[1:]:
+            out = np.logaddexp(out, t)
+        return out
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """d/dx log p(x): the direction in which p grows. Needs smooth (normal) components."""
+        return self.log_pdf_and_score(x)[1]
+
+    def log_pdf_and_score(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log p(x) and d/dx log p(x) in one pass (normal components only)."""
+        if self.kind != "normal":
+            raise ValueError(
+                f"kind: the score d/dx log p needs smooth 'normal' components, not {self.kind!r}"
+            )
+        x = np.asarray(x, dtype=float)
+        logs = [
+            self._log_component(x, m, s, w)
+            for m, s, w in zip(self.means, self.stds, self.weights, strict=True)
+        ]
+        log_p = logs[0]
+        for t in logs[1:]:
+            log_p = np.logaddexp(log_p, t)
+        score = np.zeros_like(log_p)
+        for log_k, m, s in zip(logs, self.means, self.stds, strict=True):
+            # responsibility of component k (stable in the tails) times its own score −(x − μ_k)/σ_k²
+            score += np.exp(log_k - log_p) * (-(x - m) / s**2) if len(logs) > 1 else -(x - m) / s**2
+        return log_p, score
+
+    def _log_component(self, x: np.ndarray, m: float, s: float, w: float) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_w = float(np.log(w))  # a zero-weight component contributes log 0 = −inf
+        if self.kind == "normal":
+            return log_w - 0.5 * ((x - m) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
+        half = s * _SQRT3
+        with np.errstate(divide="ignore"):
+            return log_w + np.log(((x >= m - half) & (x <= m + half)) / (2 * half))
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """F(x) = P(X <= x)."""

@@ -16,7 +16,9 @@ LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
 
 
-def _pair(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "p_g")) -> tuple[np.ndarray, np.ndarray]:
+def _pair(
+    p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "p_g")
+) -> tuple[np.ndarray, np.ndarray]:
     p = check_finite_array(names[0], p, nonnegative=True)
     q = check_finite_array(names[1], q, nonnegative=True)
     check_same_shape(names[0], p, names[1], q)
@@ -42,10 +44,18 @@ def optimal_discriminator(p: np.ndarray, p_g: np.ndarray) -> np.ndarray:
     return out
 
 
-def pointwise_objective(p: np.ndarray, p_g: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """p(x)·log D(x) + p_G(x)·log(1 − D(x)): what the discriminator maximises at each x (Problem 1)."""
+def pointwise_objective(p: np.ndarray, p_g: np.ndarray, d: np.ndarray | None = None) -> np.ndarray:
+    """p(x)·log D(x) + p_G(x)·log(1 − D(x)): what the discriminator maximises at each x (Problem 1).
+
+    With d=None, D = D* in logs, log D* = log p − log(p + p_G): p/(p + p_G) can round to exactly 0 or 1 where one
+    density is ~1e-17 times the other, and log 0 would turn a finite objective into −inf.
+    """
     p, p_g = _pair(p, p_g)
+    if d is None:
+        total = p + p_g
+        return _xlogy(p, p) - _xlogy(p, total) + _xlogy(p_g, p_g) - _xlogy(p_g, total)
     d = check_finite_array("d", d)
+    check_same_shape("p", p, "d", d)
     if d.size and (d.min() < 0 or d.max() > 1):
         raise ValueError("d: discriminator outputs must lie in [0, 1]")
     return _xlogy(p, d) + _xlogy(p_g, 1.0 - d)
@@ -54,8 +64,6 @@ def pointwise_objective(p: np.ndarray, p_g: np.ndarray, d: np.ndarray) -> np.nda
 def game_value(p: np.ndarray, p_g: np.ndarray, dx: float, d: np.ndarray | None = None) -> float:
     """V(G, D) = E_p[log D] + E_pG[log(1 − D)]; with D = D* (default) it equals 2·JSD − log 4."""
     dx = check_positive("dx", dx)
-    if d is None:
-        d = optimal_discriminator(p, p_g)
     return float(pointwise_objective(p, p_g, d).sum() * dx)
 
 
@@ -83,3 +91,16 @@ def w1_distance(p: np.ndarray, q: np.ndarray, dx: float) -> float:
     dx = check_positive("dx", dx)
     cdf_gap = np.cumsum(p - q) * dx
     return float(np.abs(cdf_gap).sum() * dx)
+
+
+def w1_critic(p: np.ndarray, p_g: np.ndarray, dx: float) -> np.ndarray:
+    """The optimal 1-Lipschitz critic of W1's dual in 1D: f*(x) = ∫_{-∞}^x sign(F_G − F_p) dt.
+
+    E_p[f] − E_pG[f] = ∫ f'·(F_G − F_p) dx, so slope ±1 following the sign of the CDF gap attains W1(p, p_G):
+    the smooth, never-flat critic of the sheet's Figure 2. Shifted so that f* = 0 at the grid's left end.
+    """
+    p, p_g = _pair(p, p_g)
+    dx = check_positive("dx", dx)
+    cdf_gap = np.cumsum(p_g - p) * dx
+    slope = np.sign(cdf_gap)
+    return np.concatenate([[0.0], np.cumsum(slope[:-1]) * dx])

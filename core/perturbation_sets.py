@@ -120,8 +120,9 @@ def training_ball(eps_train: float = 0.5) -> NormBall:
     return NormBall("inf", check_positive("eps_train", eps_train))
 
 
-def problem4_sets(eps_train: float = 0.5, dim: int = 2, l2_large: float = 2.0,
-                  brightness: float = 0.3) -> list[Problem4Item]:
+def problem4_sets(
+    eps_train: float = 0.5, dim: int = 2, l2_large: float = 2.0, brightness: float = 0.3
+) -> list[Problem4Item]:
     """The five sets of Problem 4 in units of ε: L∞ ε/5, L∞ 2ε, L2 ε, L2 `l2_large`·ε, dimming by `brightness`.
 
     With ε = 0.5 these are the sheet's numbers (0.1, 1.0, 0.5, 1.0, night). `dim` is checked only so callers
@@ -131,7 +132,9 @@ def problem4_sets(eps_train: float = 0.5, dim: int = 2, l2_large: float = 2.0,
     check_int("dim", dim, minimum=1)
     factor = check_positive("l2_large", l2_large)
     if factor <= 1.0:
-        raise ValueError(f"l2_large: must be > 1 (a multiple of ε larger than the training radius), got {l2_large}")
+        raise ValueError(
+            f"l2_large: must be > 1 (a multiple of ε larger than the training radius), got {l2_large}"
+        )
     return [
         Problem4Item(1, NormBall("inf", eps / 5)),
         Problem4Item(2, NormBall("inf", 2 * eps)),
@@ -141,9 +144,37 @@ def problem4_sets(eps_train: float = 0.5, dim: int = 2, l2_large: float = 2.0,
     ]
 
 
-def problem4_answers(eps_train: float = 0.5, dim: int = 2, data_bound: float = 1.0,
-                     l2_large: float = 2.0, brightness: float = 0.3) -> list[tuple[Problem4Item, bool]]:
+def problem4_answers(
+    eps_train: float = 0.5,
+    dim: int = 2,
+    data_bound: float = 1.0,
+    l2_large: float = 2.0,
+    brightness: float = 0.3,
+) -> list[tuple[Problem4Item, bool]]:
     """Each choice of Problem 4 with `contains(training ball, choice)` — the answer derived, not looked up."""
     outer = training_ball(eps_train)
-    return [(item, contains(outer, item.pset, dim, data_bound))
-            for item in problem4_sets(eps_train, dim, l2_large, brightness)]
+    return [
+        (item, contains(outer, item.pset, dim, data_bound))
+        for item in problem4_sets(eps_train, dim, l2_large, brightness)
+    ]
+
+
+def containment_reason(
+    outer: NormBall, inner: PerturbationSet, dim: int, data_bound: float | None = None
+) -> str:
+    """One line of working: the largest ‖δ‖ of `inner` in the outer ball's norm, compared with its radius."""
+    worst = largest_norm(inner, outer.norm, dim, data_bound)
+    sub = "∞" if outer.norm == "inf" else "₂"
+    verdict = "≤" if contains(outer, inner, dim, data_bound) else ">"
+    if isinstance(inner, Dimming):
+        how = f"(1 − {inner.brightness:g})·max|xᵢ| = (1 − {inner.brightness:g})·{data_bound:.2f}"
+        if outer.norm == "2":
+            how += f"·√{dim}"
+        return f"largest ‖δ‖{sub} = {how} = {worst:.3g} {verdict} {outer.radius:g}"
+    if inner.norm == outer.norm:
+        why = "same norm"
+    elif inner.norm == "2":
+        why = "‖δ‖∞ ≤ ‖δ‖₂"
+    else:
+        why = f"‖δ‖₂ ≤ √d·‖δ‖∞, d = {dim}"
+    return f"largest ‖δ‖{sub} = {worst:.3g} ({why}) {verdict} {outer.radius:g}"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import SVC
@@ -44,8 +45,10 @@ class BlackBox:
 
 def _sklearn_model(kind: str, seed: int):
     if kind == "svm":
-        # probability=True: Platt scaling gives smooth probabilities, so finite differences see a slope.
-        return SVC(kernel="rbf", C=3.0, gamma="scale", probability=True, random_state=seed)
+        # Platt scaling (a sigmoid of the SVM's margin) gives smooth probabilities: finite differences see a slope.
+        return CalibratedClassifierCV(
+            SVC(kernel="rbf", C=3.0, gamma="scale"), method="sigmoid", cv=3, ensemble=False
+        )
     if kind == "forest":
         return RandomForestClassifier(n_estimators=60, max_depth=8, random_state=seed, n_jobs=1)
     return KNeighborsClassifier(n_neighbors=15)
@@ -80,6 +83,20 @@ def torch_target(model: torch.nn.Module, name: str = "MLP") -> BlackBox:
     def proba(q: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             logits = model(torch.as_tensor(q, dtype=torch.float32, device=device))
-            return torch.softmax(logits, dim=1).double().cpu().numpy()
+            # softmax in float64: the black box rounds only where the model itself does (its float32 logits)
+            return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
     return BlackBox(proba, name)
+
+
+def toy_split(
+    dataset: str = "moons", n: int = 300, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One seeded draw of a 2D toy (core.toy2d), split into n training and n/2 test points (same scaling)."""
+    from core.toy2d import make_dataset  # the data sets live with the other 2D toys
+
+    n = check_int("n", n, minimum=20, maximum=10_000)
+    n_test = max(n // 2, 10)
+    x, y = make_dataset(dataset, n + n_test, noise, seed)
+    order = np.random.default_rng(seed).permutation(len(x))
+    return x[order[:n]], y[order[:n]], x[order[n:]], y[order[n:]]

@@ -1,0 +1,257 @@
+"""The GAN game on a 1D grid (sheet §1.1–1.2, Problem 1, Figure 1): one call computes everything the page draws.
+
+The generator p_G is a shape slid away from the data by an offset θ. For every θ we know the optimal
+discriminator D* = p/(p+p_G) exactly, so we can watch JSD(p‖p_G) saturate at log 2 and the generator's
+gradient under D* vanish for the saturating loss log(1 − D) while the non-saturating loss −log D keeps it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.densities import PRESETS, Mixture1D, grid, on_grid
+from core.divergences import (
+    LOG2,
+    LOG4,
+    game_value,
+    js_divergence,
+    kl_divergence,
+    optimal_discriminator,
+    pointwise_objective,
+    w1_critic,
+    w1_distance,
+)
+from core.validate import check_choice, check_finite, check_int, check_positive, check_range
+
+# Only smooth data densities: the generator's gradient needs the score d/dx log p everywhere.
+GAME_PRESETS = tuple(name for name, m in PRESETS.items() if m.kind == "normal")
+GENERATOR_SHAPES = ("copy", "gaussian", "two_gaussians")
+GENERATOR_SHAPE_LABELS = {
+    "copy": "Copy of p, shifted by θ",
+    "gaussian": "Gaussian N(mean(p) + θ, σ_G²)",
+    "two_gaussians": "Two Gaussians (±1.5 around mean(p) + θ), width σ_G",
+}
+GENERATOR_LOSSES = ("saturating", "non_saturating")
+
+
+def generator_at_rest(p: Mixture1D, shape: str = "copy", sigma_g: float = 0.5) -> Mixture1D:
+    """p_G at offset θ = 0: a copy of p, one Gaussian, or a two-Gaussian mixture centred on mean(p)."""
+    check_choice("shape", shape, GENERATOR_SHAPES)
+    sigma_g = check_positive("sigma_g", sigma_g)
+    if shape == "copy":
+        return p
+    if shape == "gaussian":
+        return Mixture1D((p.mean,), (sigma_g,))
+    return Mixture1D((p.mean - 1.5, p.mean + 1.5), (sigma_g, sigma_g))
+
+
+@dataclass(frozen=True)
+class GameConfig:
+    """The page's settings: data preset, generator shape, its offset θ and width σ_G, a probe point x₀."""
+
+    data: str = "one_gaussian"
+    generator: str = "copy"
+    offset: float = 3.0
+    sigma_g: float = 0.5
+    probe: float = 1.4
+    max_offset: float = 8.0
+    n_grid: int = 1601
+    n_offsets: int = 80
+    n_samples: int = 40
+    seed: int = 0
+    data_means: tuple[float, ...] | None = None  # a custom data mixture overrides the preset
+    data_stds: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.data_means is None:
+            check_choice("data", self.data, GAME_PRESETS)
+        elif self.data_stds is None:
+            raise ValueError("data_stds: a custom data mixture needs one std per mean")
+        check_choice("generator", self.generator, GENERATOR_SHAPES)
+        check_positive("max_offset", self.max_offset)
+        check_range("offset", self.offset, -self.max_offset, self.max_offset)
+        check_range("sigma_g", self.sigma_g, 0.05, 5.0)
+        check_finite("probe", self.probe)
+        check_int("n_grid", self.n_grid, minimum=64, maximum=20001)
+        check_int("n_offsets", self.n_offsets, minimum=2, maximum=2000)
+        check_int("n_samples", self.n_samples, minimum=1, maximum=10000)
+        check_int("seed", self.seed, minimum=0)
+
+    def data_density(self) -> Mixture1D:
+        if self.data_means is None:
+            return PRESETS[self.data]
+        return Mixture1D(tuple(self.data_means), tuple(self.data_stds))
+
+
+@dataclass
+class SeparationSweep:
+    """JSD and |∂L/∂θ| for both generator losses as p_G slides away from p (θ = separation)."""
+
+    offsets: np.ndarray
+    jsd: np.ndarray
+    grad_saturating: np.ndarray  # ∂/∂θ E_pG[log(1 − D*)], D* held fixed
+    grad_non_saturating: np.ndarray  # ∂/∂θ (−E_pG[log D*]), D* held fixed
+
+
+@dataclass
+class GameResult:
+    """Everything the GAN-game page shows, for one setting."""
+
+    x: np.ndarray
+    dx: float
+    p: np.ndarray
+    p_g: np.ndarray
+    d_star: np.ndarray
+    objective: np.ndarray  # p·log D* + p_G·log(1 − D*) at each x
+    objective_half: np.ndarray  # the same with the clueless D = 1/2
+    critic_w1: np.ndarray  # optimal 1-Lipschitz critic of W1's dual (Figure 2's smooth critic)
+    samples_p: np.ndarray
+    samples_g: np.ndarray
+    value: float  # V(G, D*)
+    jsd: float
+    kl_p_pg: float
+    kl_pg_p: float
+    w1: float
+    grad_saturating: float
+    grad_non_saturating: float
+    probe: float
+    probe_d: np.ndarray
+    probe_curve: np.ndarray  # p(x₀) log D + p_G(x₀) log(1 − D) against D
+    probe_d_star: float
+    sweep: SeparationSweep
+    offset: float
+    view: tuple[float, float]  # an x-range that holds both densities
+
+    @property
+    def jsd_identity(self) -> float:
+        """2·JSD(p‖p_G) − log 4, which the sheet says equals V(G, D*)."""
+        return 2.0 * self.jsd - LOG4
+
+
+def _log_d_star(log_p: np.ndarray, log_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log D* and log(1 − D*) from log densities: no 0/0 far in the tails where both densities underflow."""
+    log_sum = np.logaddexp(log_p, log_g)
+    return log_p - log_sum, log_g - log_sum
+
+
+def _normalise_log(log_p: np.ndarray, dx: float) -> np.ndarray:
+    """log of a density normalised on its grid (each row of a 2D array is its own grid of spacing dx)."""
+    top = log_p.max(axis=-1, keepdims=True)
+    return log_p - (top + np.log(np.exp(log_p - top).sum(axis=-1, keepdims=True) * dx))
+
+
+def separation_sweep(p: Mixture1D, base: Mixture1D, x: np.ndarray, offsets: np.ndarray) -> SeparationSweep:
+    """For p_G = base shifted by each θ: JSD(p‖p_G) and the generator's gradient ∂L/∂θ under a fixed D*.
+
+    With x = z + θ the gradient is E_pG[ℓ'(x)]; for D* = p/(p+p_G) and scores s = d/dx log(·):
+    saturating ℓ = log(1 − D*) gives ℓ' = D*·(s_G − s_p), non-saturating ℓ = −log D* gives (1 − D*)·(s_G − s_p).
+    Far from the data D* ≈ 0 over p_G, so the first vanishes and the second does not.
+    """
+    for name, dens in (("p", p), ("p_g", base)):
+        if dens.kind != "normal":
+            raise ValueError(f"{name}: the generator's gradient under D* needs smooth 'normal' densities")
+    dx = float(x[1] - x[0])
+    offsets = np.asarray(offsets, dtype=float)
+    xs = x[None, :] - offsets[:, None]  # p_G(x; θ) = base(x − θ)
+    log_p, score_p = p.log_pdf_and_score(x)
+    log_g, score_g = base.log_pdf_and_score(xs)
+    log_p, log_g = _normalise_log(log_p, dx)[None, :], _normalise_log(log_g, dx)
+    log_d, log_1md = _log_d_star(log_p, log_g)
+    score_gap = score_g - score_p[None, :]
+    grad_sat = (np.exp(log_g + log_d) * score_gap).sum(axis=1) * dx
+    grad_ns = (np.exp(log_g + log_1md) * score_gap).sum(axis=1) * dx
+    # JSD = ½E_p[log D* + log 2] + ½E_pG[log(1 − D*) + log 2]: the same sums as game_value, vectorised over θ.
+    value = (np.exp(log_p) * log_d + np.exp(log_g) * log_1md).sum(axis=1) * dx
+    jsd = np.clip(0.5 * (value + LOG4), 0.0, LOG2)
+    return SeparationSweep(offsets, jsd, grad_sat, grad_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_sweep(
+    p: Mixture1D, base: Mixture1D, lo: float, hi: float, n: int, max_offset: float, n_offsets: int
+) -> SeparationSweep:
+    x, _ = grid(lo, hi, n)
+    sweep = separation_sweep(p, base, x, np.linspace(0.0, max_offset, n_offsets + 1)[1:])
+    for arr in (sweep.offsets, sweep.jsd, sweep.grad_saturating, sweep.grad_non_saturating):
+        arr.flags.writeable = False  # shared between callers
+    return sweep
+
+
+def play_game(config: GameConfig = GameConfig()) -> GameResult:
+    """D*, the pointwise objective, V(G, D*), JSD, KL, W1, samples, the probe at x₀ and the separation sweep."""
+    if not isinstance(config, GameConfig):
+        raise ValueError(f"config: expected a GameConfig, got {type(config).__name__}")
+    p = config.data_density()
+    base = generator_at_rest(p, config.generator, config.sigma_g)
+    p_g = base.shifted(config.offset)
+
+    # One grid for every θ of the sweep, so the current view and the sweep agree exactly.
+    lo_p, hi_p = p.support(6.0)
+    lo_b, hi_b = base.support(6.0)
+    span = config.max_offset
+    x, dx = grid(min(lo_p, lo_b - span), max(hi_p, hi_b + span), config.n_grid)
+
+    p_arr, g_arr = on_grid(p, x), on_grid(p_g, x)
+    log_d, _ = _log_d_star(_normalise_log(p.log_pdf(x), dx), _normalise_log(p_g.log_pdf(x), dx))
+    d_star = np.exp(log_d)  # from logs: no 0/0 = ½ plateaus far in the tails
+    objective = pointwise_objective(p_arr, g_arr)
+    objective_half = -(p_arr + g_arr) * LOG2
+
+    rng = np.random.default_rng(config.seed)
+    samples_p, samples_g = p.sample(config.n_samples, rng), p_g.sample(config.n_samples, rng)
+
+    # The sweep does not depend on θ or x₀: moving those sliders reuses it and only recomputes the current row.
+    sweep = _cached_sweep(p, base, float(x[0]), float(x[-1]), x.size, config.max_offset, config.n_offsets)
+    now = separation_sweep(p, base, x, np.array([config.offset]))
+
+    # Problem 1 at one point x₀: the objective as a function of D alone, maximised at D*(x₀).
+    p0, g0 = float(p.pdf(config.probe)), float(p_g.pdf(config.probe))
+    probe_d = np.linspace(1e-3, 1 - 1e-3, 400)
+    probe_curve = p0 * np.log(probe_d) + g0 * np.log1p(-probe_d)
+    probe_d_star = float(optimal_discriminator(np.array([p0]), np.array([g0]))[0])
+
+    lo_v = min(p.support(4.0)[0], p_g.support(4.0)[0])
+    hi_v = max(p.support(4.0)[1], p_g.support(4.0)[1])
+    return GameResult(
+        x=x,
+        dx=dx,
+        p=p_arr,
+        p_g=g_arr,
+        d_star=d_star,
+        objective=objective,
+        objective_half=objective_half,
+        critic_w1=w1_critic(p_arr, g_arr, dx),
+        samples_p=samples_p,
+        samples_g=samples_g,
+        value=game_value(p_arr, g_arr, dx),
+        jsd=js_divergence(p_arr, g_arr, dx),
+        kl_p_pg=kl_divergence(p_arr, g_arr, dx),
+        kl_pg_p=kl_divergence(g_arr, p_arr, dx),
+        w1=w1_distance(p_arr, g_arr, dx),
+        grad_saturating=float(now.grad_saturating[0]),
+        grad_non_saturating=float(now.grad_non_saturating[0]),
+        probe=float(config.probe),
+        probe_d=probe_d,
+        probe_curve=probe_curve,
+        probe_d_star=probe_d_star,
+        sweep=sweep,
+        offset=float(config.offset),
+        view=(lo_v, hi_v),
+    )
+
+
+def parse_numbers(name: str, text: str) -> tuple[float, ...]:
+    """'−2, 2' -> (−2.0, 2.0): a typed list of numbers, or a ValueError naming the field."""
+    parts = [t.strip() for t in str(text).replace("−", "-").replace(";", ",").split(",") if t.strip()]
+    if not parts:
+        raise ValueError(f"{name}: type at least one number, e.g. '-2, 2'")
+    out = []
+    for t in parts:
+        try:
+            out.append(check_finite(name, float(t)))
+        except ValueError:
+            raise ValueError(f"{name}: {t!r} is not a finite number") from None
+    return tuple(out)

@@ -1,0 +1,182 @@
+"""K small 1D MLPs (1 → H → H → 1) trained side by side as one stack, with hand-written passes.
+
+Every critic of a comparison (and every generator) has the same shape, so their weights are stacked along a
+leading axis K and one `torch.bmm` serves all of them. The activation is the leaky ReLU (1-Lipschitz, as
+§1.3.1 needs), so the backward pass is a short closed form (slope 1 or α), and so is the gradient-penalty
+gradient: ∇_x f is a product of weights and constant slopes, whose derivative needs no second autograd pass.
+All parameters of one stack live in one flat (K, P) tensor so Adam, clipping and checks are a few big ops.
+
+Layout of a parameter row: [W1 (H), b1 (H), W2 (H·H, row = output unit), b2 (H), w3 (H), b3 (1)].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+LEAKY_SLOPE = 0.2  # activation: leaky ReLU (1-Lipschitz, piecewise linear, no dead units)
+
+
+def n_params(hidden: int) -> int:
+    return hidden * hidden + 4 * hidden + 1
+
+
+@dataclass
+class Layers:
+    """Views into a (K, P) parameter (or gradient) stack."""
+
+    w1: torch.Tensor  # (K, H)
+    b1: torch.Tensor  # (K, H)
+    w2: torch.Tensor  # (K, H, H)
+    b2: torch.Tensor  # (K, H)
+    w3: torch.Tensor  # (K, H)
+    b3: torch.Tensor  # (K, 1)
+
+
+def layers(flat: torch.Tensor, hidden: int) -> Layers:
+    """The named layer views of a flat stack (no copies: writing to a view writes the stack)."""
+    h = hidden
+    k = flat.shape[0]
+    o = [0, h, 2 * h, 2 * h + h * h, 3 * h + h * h, 4 * h + h * h, 4 * h + h * h + 1]
+    return Layers(
+        w1=flat[:, o[0] : o[1]],
+        b1=flat[:, o[1] : o[2]],
+        w2=flat[:, o[2] : o[3]].view(k, h, h),
+        b2=flat[:, o[3] : o[4]],
+        w3=flat[:, o[4] : o[5]],
+        b3=flat[:, o[5] : o[6]],
+    )
+
+
+def init_stack(k: int, hidden: int, gen: torch.Generator, out_bias: torch.Tensor | None = None) -> torch.Tensor:
+    """PyTorch's nn.Linear initialisation, U(−1/√fan_in, 1/√fan_in), for K networks; optional output bias."""
+    flat = torch.empty(k, n_params(hidden))
+    lay = layers(flat, hidden)
+    for t, fan_in in ((lay.w1, 1), (lay.b1, 1), (lay.w2, hidden), (lay.b2, hidden), (lay.w3, hidden), (lay.b3, hidden)):
+        bound = 1.0 / math.sqrt(fan_in)
+        t.copy_(torch.rand(t.shape, generator=gen) * 2 * bound - bound)
+    if out_bias is not None:
+        lay.b3.copy_(out_bias.reshape(k, 1))
+    return flat
+
+
+def _act(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leaky ReLU and its slope (1 where a > 0, α elsewhere)."""
+    # clamp-and-scale builds the 0/1 step as a float in one pass (much cheaper than where/heaviside on CPU).
+    slope = a.clamp(0.0, 1e-30).mul_((1.0 - LEAKY_SLOPE) * 1e30).add_(LEAKY_SLOPE)
+    return torch.nn.functional.leaky_relu(a, LEAKY_SLOPE), slope
+
+
+@dataclass
+class Cache:
+    x: torch.Tensor  # (K, N)
+    h1: torch.Tensor  # (K, N, H)
+    s1: torch.Tensor  # activation slopes, layer 1
+    h2: torch.Tensor
+    s2: torch.Tensor
+
+
+def forward(flat: torch.Tensor, x: torch.Tensor, hidden: int) -> tuple[torch.Tensor, Cache]:
+    """f_k(x_k) for every network k: x (K, N) → out (K, N), and what the backward pass needs."""
+    lay = layers(flat, hidden)
+    a1 = torch.addcmul(lay.b1.unsqueeze(1), x.unsqueeze(2), lay.w1.unsqueeze(1))  # 1-D input: no matmul
+    h1, s1 = _act(a1)
+    a2 = torch.baddbmm(lay.b2.unsqueeze(1), h1, lay.w2.transpose(1, 2))
+    h2, s2 = _act(a2)
+    out = torch.baddbmm(lay.b3.unsqueeze(1), h2, lay.w3.unsqueeze(2)).squeeze(2)
+    return out, Cache(x, h1, s1, h2, s2)
+
+
+def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor) -> torch.Tensor:
+    """Write ∂L/∂θ into `grad` (K, P) given g_out = ∂L/∂out (K, N); returns ∂L/∂x (K, N)."""
+    lay, g = layers(flat, hidden), layers(grad, hidden)
+    go = g_out.unsqueeze(2)  # (K, N, 1)
+    g.w3.copy_(torch.bmm(cache.h2.transpose(1, 2), go).squeeze(2))
+    g.b3.copy_(g_out.sum(1, keepdim=True))
+    g_a2 = go * lay.w3.unsqueeze(1) * cache.s2  # (K, N, H)
+    g.w2.copy_(torch.bmm(g_a2.transpose(1, 2), cache.h1))
+    g.b2.copy_(g_a2.sum(1))
+    g_a1 = torch.bmm(g_a2, lay.w2) * cache.s1
+    g.w1.copy_((g_a1 * cache.x.unsqueeze(2)).sum(1))
+    g.b1.copy_(g_a1.sum(1))
+    return (g_a1 * lay.w1.unsqueeze(1)).sum(2)
+
+
+def input_gradient(flat: torch.Tensor, cache: Cache, hidden: int) -> torch.Tensor:
+    """∂f/∂x at every input (K, N): the slope the generator's samples follow."""
+    lay = layers(flat, hidden)
+    v = cache.s2 * lay.w3.unsqueeze(1)  # (K, N, H)
+    u = torch.bmm(v, lay.w2) * cache.s1
+    return (u * lay.w1.unsqueeze(1)).sum(2)
+
+
+def gradient_penalty_backward(
+    flat: torch.Tensor, cache: Cache, hidden: int, lam: float, grad: torch.Tensor
+) -> torch.Tensor:
+    """Add ∂/∂θ of λ·mean((|∂f/∂x̂| − 1)²) into `grad` for a leaky-ReLU critic evaluated at x̂; returns the penalty.
+
+    With a piecewise-linear critic, ∂f/∂x = Σ_j w1_j s1_j Σ_k W2_kj s2_k w3_k with constant slopes s, so each
+    weight's derivative is the product of the others (no second-order autograd needed; biases get none).
+    """
+    lay, g = layers(flat, hidden), layers(grad, hidden)
+    n = cache.x.shape[1]
+    v = cache.s2 * lay.w3.unsqueeze(1)  # (K, N, H): s2_k w3_k
+    u = torch.bmm(v, lay.w2)  # (K, N, H): Σ_k v_k W2_kj
+    r = cache.s1 * lay.w1.unsqueeze(1)  # (K, N, H): s1_j w1_j
+    slope = (u * r).sum(2)  # ∂f/∂x̂, (K, N)
+    gap = slope.abs() - 1.0
+    c = (2.0 * lam / n) * gap * torch.sign(slope)  # ∂penalty/∂slope
+    cu = c.unsqueeze(2)
+    g.w1.add_((cu * cache.s1 * u).sum(1))
+    g.w2.add_(torch.bmm((cu * v).transpose(1, 2), r))
+    t = torch.bmm(r, lay.w2.transpose(1, 2))  # Σ_j W2_kj r_j
+    g.w3.add_((cu * cache.s2 * t).sum(1))
+    return lam * (gap * gap).mean(1)
+
+
+class StackAdam:
+    """Adam on a (K, P) stack, row-wise bias correction, so that a prefix of rows can take extra steps."""
+
+    def __init__(self, flat: torch.Tensor, lr: torch.Tensor, betas: tuple[float, float], eps: float = 1e-8):
+        self.flat = flat
+        self.lr = lr.reshape(-1, 1).to(flat)  # (K, 1); a stopped network gets lr 0
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.m = torch.zeros_like(flat)
+        self.v = torch.zeros_like(flat)
+        self.t = torch.zeros(flat.shape[0], 1, dtype=flat.dtype, device=flat.device)
+
+    def step(self, grad: torch.Tensor, rows: int | None = None, scale: float = 1.0) -> None:
+        """One Adam update of rows [:rows] (all rows by default) with their gradient `grad`, lr × scale."""
+        k = self.flat.shape[0] if rows is None else rows
+        m, v, t = self.m[:k], self.v[:k], self.t[:k]
+        m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
+        v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
+        t.add_(1.0)
+        step = (scale * self.lr[:k]) / (1 - torch.pow(self.b1, t))
+        denom = (v / (1 - torch.pow(self.b2, t))).sqrt_().add_(self.eps)
+        self.flat[:k].addcdiv_(m * step, denom, value=-1.0)
+
+
+def spectral_normalize_(flat: torch.Tensor, hidden: int, u: torch.Tensor, iters: int = 1) -> torch.Tensor:
+    """W_i ← W_i / σ(W_i) for every layer (sheet §1.3.1); σ of the H×H layer by warm-started power iteration.
+
+    The 1×H and H×1 layers are vectors, whose spectral norm is their Euclidean norm. `u` (K, H) is the
+    persistent left singular vector estimate, updated in place. Returns σ(W2) as estimated before the division.
+    """
+    lay = layers(flat, hidden)
+    lay.w1.div_(lay.w1.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    lay.w3.div_(lay.w3.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    w2 = lay.w2
+    uu = u.unsqueeze(2)
+    for _ in range(iters):
+        vv = torch.bmm(w2.transpose(1, 2), uu)
+        vv = vv / vv.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        uu = torch.bmm(w2, vv)
+        uu = uu / uu.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    sigma = (uu * torch.bmm(w2, vv)).sum(1)  # (K, 1)
+    u.copy_(uu.squeeze(2))
+    w2.div_(sigma.unsqueeze(2).clamp_min(1e-12))
+    return sigma.squeeze(1)

@@ -1,0 +1,389 @@
+"""Training a GAN on MNIST (sheet §1 on real data): the alternating game between critic D_ϕ and generator G_θ.
+
+Run it through the run manager (`python -m core.train gan --loss wgan-gp --arch dcgan`, or the MNIST GAN page);
+`train_gan(config, run)` reads top to bottom: data, models, then for every step n_critic critic updates
+(with the loss's Lipschitz constraint: clipping, gradient penalty or spectral norm) and one generator update,
+with losses, D(x) vs D(G(z)), the quality metrics and a sample grid from fixed noise logged as it goes.
+A NaN/inf loss stops the run with FloatingPointError, keeping the last good checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core import gan_losses
+from core.device import DEVICES
+from core.mnist.metrics import MnistJudge, load_classifier
+from core.mnist.models import ARCHS, build_gan
+from core.validate import check_choice, check_int, check_positive, check_range
+
+# Each MNIST loss = a loss from core/gan_losses.py (shared with the 1D lab) + a way to keep the critic smooth.
+LOSSES = ("non-saturating", "minimax", "wgan-clip", "wgan-gp", "sngan", "lsgan", "hinge")
+LOSS_LABELS = {
+    "non-saturating": "Non-saturating: −log D(G(z))",
+    "minimax": "Minimax (saturating): log(1 − D(G(z)))",
+    "wgan-clip": "WGAN, weight clipping",
+    "wgan-gp": "WGAN-GP, gradient penalty",
+    "sngan": "SN-GAN: spectral norm + hinge",
+    "lsgan": "LSGAN: least squares",
+    "hinge": "Hinge (no constraint)",
+}
+# The game each loss plays, in the sheet's symbols: (critic objective, generator objective), LaTeX.
+LOSS_FORMULAS = {
+    "non-saturating": (
+        r"\max_{D}\; \mathbb{E}_{x\sim p}[\log D(x)] + \mathbb{E}_{z}[\log(1-D(G(z)))]",
+        r"\min_{G}\; -\mathbb{E}_{z}[\log D(G(z))]",
+    ),
+    "minimax": (
+        r"\max_{D}\; \mathbb{E}_{x\sim p}[\log D(x)] + \mathbb{E}_{z}[\log(1-D(G(z)))]",
+        r"\min_{G}\; \mathbb{E}_{z}[\log(1-D(G(z)))]",
+    ),
+    "wgan-clip": (
+        r"\max_{f:\,|w|\le c}\; \mathbb{E}_{x\sim p}[f(x)] - \mathbb{E}_{z}[f(G(z))]",
+        r"\min_{G}\; -\mathbb{E}_{z}[f(G(z))]",
+    ),
+    "wgan-gp": (
+        r"\max_{f}\; \mathbb{E}_{p}[f(x)] - \mathbb{E}_{z}[f(G(z))] - \lambda\,\mathbb{E}_{\hat x}"
+        r"\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big]",
+        r"\min_{G}\; -\mathbb{E}_{z}[f(G(z))]",
+    ),
+    "sngan": (
+        r"\min_{f:\,W\to W/\sigma(W)}\; \mathbb{E}_{p}[\max(0, 1-f(x))] + \mathbb{E}_{z}[\max(0, 1+f(G(z)))]",
+        r"\min_{G}\; -\mathbb{E}_{z}[f(G(z))]",
+    ),
+    "lsgan": (
+        r"\min_{D}\; \tfrac12\mathbb{E}_{p}[(D(x)-1)^2] + \tfrac12\mathbb{E}_{z}[D(G(z))^2]",
+        r"\min_{G}\; \tfrac12\mathbb{E}_{z}[(D(G(z))-1)^2]",
+    ),
+    "hinge": (
+        r"\min_{f}\; \mathbb{E}_{p}[\max(0, 1-f(x))] + \mathbb{E}_{z}[\max(0, 1+f(G(z)))]",
+        r"\min_{G}\; -\mathbb{E}_{z}[f(G(z))]",
+    ),
+}
+_BASE_LOSS = {
+    "non-saturating": "non_saturating",
+    "minimax": "minimax",
+    "wgan-clip": "wgan",
+    "wgan-gp": "wgan",
+    "sngan": "hinge",
+    "lsgan": "lsgan",
+    "hinge": "hinge",
+}
+SIGMOID_LOSSES = ("non-saturating", "minimax")  # the critic's output is a logit: D(x) = sigmoid(output)
+# WGAN critics are trained several times per generator step, so the critic stays near its supremum.
+DEFAULT_N_CRITIC = {"wgan-clip": 5, "wgan-gp": 5}
+DATA_SOURCES = ("auto", "idx", "subset")
+GRID_SIDE = 8  # the live sample grid: 8×8 digits from the same fixed noise all run long
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Everything a MNIST GAN run depends on (the defaults reach a MNIST score ≈ 8+ in about a minute of CPU)."""
+
+    loss: str = "non-saturating"
+    arch: str = "mlp"
+    steps: int = 3000
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int = 0  # critic updates per generator update; 0 = the loss's usual value (5 for WGANs, else 1)
+    clip: float = 0.01  # WGAN weight clipping to [−c, c]
+    gp_weight: float = 10.0  # WGAN-GP's λ
+    z_dim: int = 64
+    label_smoothing: float = 0.0  # one-sided: real target 1 − s for the sigmoid losses
+    eval_every: int = 250  # steps between MNIST score / MNIST-FD / coverage evaluations
+    eval_samples: int = 1000
+    data: str = "auto"  # MNIST source: auto (IDX files if present, else the offline subset), idx, subset
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("arch", self.arch, ARCHS)
+        check_int("steps", self.steps, minimum=1, maximum=1_000_000)
+        check_int("batch_size", self.batch_size, minimum=2, maximum=4096)
+        check_range("lr_g", self.lr_g, 1e-8, 1e6)
+        check_range("lr_d", self.lr_d, 1e-8, 1e6)
+        check_range("beta1", self.beta1, 0.0, 0.999)
+        check_range("beta2", self.beta2, 0.0, 0.9999)
+        check_int("n_critic", self.n_critic, minimum=0, maximum=20)
+        check_positive("clip", self.clip)
+        check_positive("gp_weight", self.gp_weight, allow_zero=True)
+        check_int("z_dim", self.z_dim, minimum=1, maximum=1024)
+        check_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        check_int("eval_every", self.eval_every, minimum=1)
+        check_int("eval_samples", self.eval_samples, minimum=10, maximum=20_000)
+        check_choice("data", self.data, DATA_SOURCES)
+        check_choice("device", self.device, DEVICES)
+        check_int("seed", self.seed, minimum=0)
+
+    @property
+    def critic_steps(self) -> int:
+        """n_critic, with 0 resolved to the loss's usual value."""
+        return self.n_critic or DEFAULT_N_CRITIC.get(self.loss, 1)
+
+
+# -- one loss = a critic objective + a generator objective (+ a Lipschitz constraint) ---------------------
+def critic_loss(
+    config: GanConfig, critic, real: torch.Tensor, fake: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """(loss to minimise, critic outputs on real, on fake) for one critic update."""
+    real_out, fake_out = critic(real), critic(fake)
+    base = _BASE_LOSS[config.loss]
+    if config.loss in SIGMOID_LOSSES and config.label_smoothing > 0:
+        # One-sided label smoothing: a real target of 1 − s keeps D from becoming overconfident on real digits.
+        target = torch.full_like(real_out, 1.0 - config.label_smoothing)
+        loss = (
+            F.binary_cross_entropy_with_logits(real_out.float(), target.float()) + F.softplus(fake_out).mean()
+        )
+    else:
+        loss = gan_losses.discriminator_loss(real_out.float(), fake_out.float(), base)
+    if config.loss == "wgan-gp":
+        loss = loss + gan_losses.gradient_penalty(critic, real, fake, lam=config.gp_weight).float()
+    return loss, real_out.detach(), fake_out.detach()
+
+
+def generator_loss(config: GanConfig, fake_out: torch.Tensor) -> torch.Tensor:
+    """The generator's loss on the critic's outputs for G(z)."""
+    return gan_losses.generator_loss(fake_out.float(), _BASE_LOSS[config.loss])
+
+
+def critic_reading(config: GanConfig, out: torch.Tensor) -> torch.Tensor:
+    """What to plot as 'D': the probability D(x) = sigmoid(logit) for sigmoid losses, the raw critic value else."""
+    return torch.sigmoid(out.float()) if config.loss in SIGMOID_LOSSES else out.float()
+
+
+# -- reading a run's metrics back -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GanCurves:
+    """A run's metrics.jsonl as arrays: training curves per logging block, quality per evaluation."""
+
+    step: np.ndarray
+    loss_d: np.ndarray
+    loss_g: np.ndarray
+    d_real: np.ndarray
+    d_fake: np.ndarray
+    images_per_s: np.ndarray
+    eval_step: np.ndarray
+    mnist_score: np.ndarray
+    mnist_fd: np.ndarray
+    classes_covered: np.ndarray
+    class_fractions: np.ndarray  # [n_evals, 10]
+
+    @property
+    def last_fractions(self) -> np.ndarray | None:
+        return self.class_fractions[-1] if len(self.class_fractions) else None
+
+
+def curves_from_metrics(rows: list[dict]) -> GanCurves:
+    """Split metrics rows into training and evaluation curves; rows with a missing or non-finite value are
+    dropped, so nothing NaN is ever plotted."""
+
+    def table(keys: list[str]) -> np.ndarray:
+        out = []
+        for row in rows:
+            values = [row.get(k) for k in keys]
+            if all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+            ):
+                out.append(values)
+        return np.asarray(out, dtype=float).reshape(-1, len(keys))
+
+    train = table(["step", "loss_d", "loss_g", "d_real", "d_fake", "images_per_s"])
+    evals = table(["step", "mnist_score", "mnist_fd", "classes_covered"] + [f"class_{k}" for k in range(10)])
+    return GanCurves(
+        step=train[:, 0], loss_d=train[:, 1], loss_g=train[:, 2], d_real=train[:, 3], d_fake=train[:, 4],
+        images_per_s=train[:, 5], eval_step=evals[:, 0], mnist_score=evals[:, 1], mnist_fd=evals[:, 2],
+        classes_covered=evals[:, 3], class_fractions=evals[:, 4:],
+    )  # fmt: skip
+
+
+# -- images -----------------------------------------------------------------------------------------------
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """Generator output in [-1, 1] -> [0, 1] (what the judge and the pictures expect)."""
+    return (images.float().clamp(-1, 1) + 1) / 2
+
+
+def image_grid(images: torch.Tensor, side: int = GRID_SIDE, pad: int = 2) -> np.ndarray:
+    """side×side digits [N, 1, 28, 28] in [0, 1] as one uint8 picture, white digits on black, grey gaps."""
+    n = side * side
+    if images.shape[0] < n:
+        raise ValueError(f"images: need at least {n} images for a {side}x{side} grid, got {images.shape[0]}")
+    imgs = images[:n, 0].detach().float().cpu().clamp(0, 1).numpy()
+    cell = 28 + pad
+    grid = np.full((side * cell + pad, side * cell + pad), 0.35, dtype=np.float32)
+    for k in range(n):
+        r, c = divmod(k, side)
+        grid[pad + r * cell : pad + r * cell + 28, pad + c * cell : pad + c * cell + 28] = imgs[k]
+    return (grid * 255).round().astype(np.uint8)
+
+
+# -- the run ----------------------------------------------------------------------------------------------
+def _load_data(config: GanConfig):
+    from core.mnist.data import load_mnist
+
+    data = load_mnist(source=config.data)
+    return (
+        data.subset_split
+        if getattr(data, "source", "") == "subset" and hasattr(data, "subset_split")
+        else data
+    )
+
+
+def _amp(device: torch.device):
+    """bfloat16 autocast on CUDA (no loss scaling needed, unlike float16); nothing elsewhere."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _finite_block(pending: list[torch.Tensor], last_step: int) -> np.ndarray:
+    """The per-step losses since the last check as numpy (one device sync); FloatingPointError on NaN/inf."""
+    block = torch.stack(pending).cpu().numpy()
+    pending.clear()
+    bad = ~np.isfinite(block).all(axis=1)
+    if bad.any():
+        first = last_step + 1 + int(np.argmax(bad))
+        what = "NaN" if np.isnan(block[bad][0]).any() else "infinite"
+        raise FloatingPointError(f"loss became {what} at step {first} (kept the last good checkpoint)")
+    return block
+
+
+def train_gan(config: GanConfig, run) -> None:
+    """Train a GAN on MNIST inside a run (core.runs.RunContext): log, save samples and checkpoints, obey cancel."""
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)
+    device = torch.device(run.device)
+    data = _load_data(config)
+    channels_last = device.type == "cuda" and config.arch == "dcgan"
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+
+    # The real digits, scaled to the generator's range [-1, 1], live on the device: batches are index draws.
+    x_real = torch.as_tensor(np.asarray(data.x_train), dtype=torch.float32).div(127.5).sub(1).unsqueeze(1)
+    x_real = x_real.to(device).contiguous(memory_format=fmt)
+    x_test = torch.as_tensor(np.asarray(data.x_test), dtype=torch.float32).div(255).unsqueeze(1)
+    judge = MnistJudge(load_classifier(data.x_train, data.y_train), x_test[:10_000], device)
+    run.save_json("data.json", {"source": data.source, "label": data.label, "description": data.description})
+
+    generator, critic = build_gan(config.arch, config.z_dim, spectral=config.loss == "sngan")
+    generator.to(device, memory_format=fmt)
+    critic.to(device, memory_format=fmt)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
+    draw = torch.Generator(device="cpu").manual_seed(config.seed + 1)
+    fixed_z = torch.randn(
+        GRID_SIDE * GRID_SIDE, config.z_dim, generator=torch.Generator().manual_seed(config.seed + 2)
+    )
+    eval_z = torch.randn(
+        config.eval_samples, config.z_dim, generator=torch.Generator().manual_seed(config.seed + 3)
+    )
+    fixed_z, eval_z = fixed_z.to(device), eval_z.to(device)
+
+    def noise(n: int) -> torch.Tensor:
+        return torch.randn(n, config.z_dim, generator=draw).to(device, non_blocking=True)
+
+    def batch() -> torch.Tensor:
+        return x_real[torch.randint(len(x_real), (config.batch_size,), generator=draw).to(device)]
+
+    def checkpoint(step: int) -> None:
+        run.save_checkpoint(
+            {
+                "generator": generator.state_dict(),
+                "critic": critic.state_dict(),
+                "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(),
+                "step": step,
+                "config": asdict(config),
+            }
+        )
+
+    @torch.no_grad()
+    def samples(z: torch.Tensor) -> torch.Tensor:
+        # Batch-norm in train mode, as during training: the samples are the ones the critic was judging.
+        with _amp(device):
+            return torch.cat([to_unit(generator(z[i : i + 1000])) for i in range(0, len(z), 1000)])
+
+    def save_grid() -> None:
+        run.save_image("samples.png", image_grid(samples(fixed_z)))
+
+    checkpoint(0)  # a finite checkpoint exists even if the very first steps diverge
+    save_grid()
+    n_critic = config.critic_steps
+    log_every = max(1, min(25, config.eval_every))
+    pending: list[torch.Tensor] = []  # per step: loss_d, loss_g, D(x), D(G(z)); checked for NaN in blocks
+    t_start = last_grid = last_log_t = time.perf_counter()
+    last_log_step = 0
+    for step in range(1, config.steps + 1):
+        # -- critic: n_critic steps on real digits vs detached fakes --
+        for _ in range(n_critic):
+            with _amp(device):
+                fake = generator(noise(config.batch_size)).detach()
+                loss_d, out_real, out_fake = critic_loss(config, critic, batch(), fake)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            if config.loss == "wgan-clip":
+                gan_losses.weight_clip_(critic, config.clip)
+        # -- generator: one step against the updated critic --
+        with _amp(device):
+            loss_g = generator_loss(config, critic(generator(noise(config.batch_size))))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        pending.append(
+            torch.stack(
+                [
+                    loss_d.detach().float(),
+                    loss_g.detach().float(),
+                    critic_reading(config, out_real).mean(),
+                    critic_reading(config, out_fake).mean(),
+                ]
+            )
+        )
+
+        due_eval = step % config.eval_every == 0 or step == config.steps
+        stop = run.should_stop()
+        if step % log_every == 0 or due_eval or step == 1 or stop:
+            block = _finite_block(pending, last_log_step)
+            now = time.perf_counter()
+            images_per_s = (step - last_log_step) * config.batch_size * n_critic / max(now - last_log_t, 1e-9)
+            mean = block.mean(axis=0)
+            run.log(
+                step,
+                loss_d=mean[0],
+                loss_g=mean[1],
+                d_real=mean[2],
+                d_fake=mean[3],
+                images_per_s=images_per_s,
+            )
+            last_log_step, last_log_t = step, now
+            if due_eval:
+                quality = judge.evaluate(samples(eval_z))
+                run.log(step, **quality.as_metrics(), elapsed_s=now - t_start)
+                checkpoint(step)
+                save_grid()
+                last_grid = time.perf_counter()
+            elif now - last_grid > 1.0:  # the page polls about every second: keep the grid that fresh
+                save_grid()
+                last_grid = now
+            run.progress(step, config.steps)
+        if stop:
+            break
+    final_step = step
+    quality = judge.evaluate(samples(eval_z))
+    checkpoint(final_step)
+    save_grid()
+    run.save_json(
+        "final.json", {"step": final_step, **quality.as_metrics(), "train_s": time.perf_counter() - t_start}
+    )
+    if not math.isfinite(quality.mnist_fd):
+        raise FloatingPointError("MNIST-FD is not finite: the generator's samples are degenerate")

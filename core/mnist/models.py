@@ -1,0 +1,152 @@
+"""What is trained on MNIST: the GAN's generator G_θ and critic D_ϕ (MLP or small DCGAN) and a small classifier.
+
+Images live in [-1, 1] inside the GAN (tanh output), in [0, 1] everywhere else. The critic returns one raw
+score per image (a logit for the sigmoid losses, a real value for WGAN / hinge / LSGAN); the loss decides how
+to read it. The classifier is the "judge" of the quality metrics (core/mnist/metrics.py) and engineer F's
+attack target; its penultimate layer is the feature space of MNIST-FD.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from core.validate import check_choice, check_int
+
+ARCHS = ("mlp", "dcgan")
+IMAGE_SHAPE = (1, 28, 28)
+N_PIXELS = 28 * 28
+
+
+class MlpGenerator(nn.Module):
+    """G_θ(z): z ∈ R^z_dim -> 28×28 image in [-1, 1] through two hidden layers."""
+
+    def __init__(self, z_dim: int = 64, hidden: int = 256) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.net = nn.Sequential(
+            nn.Linear(z_dim, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 2 * hidden),
+            nn.BatchNorm1d(2 * hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(2 * hidden, N_PIXELS),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, *IMAGE_SHAPE)
+
+
+class MlpCritic(nn.Module):
+    """D_ϕ(x): image -> one raw score. No batch norm, so the gradient penalty stays per-sample."""
+
+    def __init__(self, hidden: int = 256) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(N_PIXELS, 2 * hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(2 * hidden, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+class DcganGenerator(nn.Module):
+    """Small DCGAN generator: z -> 7×7 feature map -> two stride-2 transposed convolutions -> 28×28."""
+
+    def __init__(self, z_dim: int = 64, width: int = 64) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.width = width
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, 2 * width * 7 * 7), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+        )
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.up(self.project(z).view(-1, 2 * self.width, 7, 7))
+
+
+class DcganCritic(nn.Module):
+    """Small DCGAN critic: two stride-2 convolutions with LeakyReLU, then a linear score (no batch norm)."""
+
+    def __init__(self, width: int = 64) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Divide every linear/conv weight by its largest singular value σ(W) (power iteration), in place.
+
+    Each layer is then 1-Lipschitz, so the whole critic is too (LeakyReLU is 1-Lipschitz): the product bound
+    L1·L2·… of §1.3.1 with every factor ≤ 1.
+    """
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+            setattr(module, name, spectral_norm(child))
+        else:
+            apply_spectral_norm(child)
+    return module
+
+
+def build_gan(arch: str = "mlp", z_dim: int = 64, spectral: bool = False) -> tuple[nn.Module, nn.Module]:
+    """A fresh (generator, critic) pair; `spectral` wraps every critic layer in spectral normalisation."""
+    check_choice("arch", arch, ARCHS)
+    check_int("z_dim", z_dim, minimum=1, maximum=1024)
+    if arch == "mlp":
+        generator, critic = MlpGenerator(z_dim), MlpCritic()
+    else:
+        generator, critic = DcganGenerator(z_dim), DcganCritic()
+    if spectral:
+        apply_spectral_norm(critic)
+    return generator, critic
+
+
+class MnistClassifier(nn.Module):
+    """A small CNN digit classifier on [0, 1] images; `features(x)` is its 128-d penultimate layer."""
+
+    FEATURE_DIM = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        self.fc = nn.Sequential(nn.Linear(32 * 7 * 7, self.FEATURE_DIM), nn.ReLU())
+        self.dropout = nn.Dropout(0.3)
+        self.head = nn.Linear(self.FEATURE_DIM, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate activations, the space in which MNIST-FD compares real and generated digits."""
+        return self.fc(self.conv(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))

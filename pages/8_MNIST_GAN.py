@@ -1,0 +1,156 @@
+"""MNIST GAN — sheet §1 on real data: launch a GAN with a chosen loss and watch the game play out live.
+
+Training runs in its own process (core.train); this page launches it and polls its folder every second:
+losses, D(x) vs D(G(z)), quality judged by a MNIST classifier, class coverage (mode collapse), samples.
+"""
+
+import json
+
+import streamlit as st
+
+from core import runs
+from core.device import available_devices
+from core.figures import mnist_gan as figs
+from core.mnist import gan
+from core.mnist.models import ARCHS
+from ui import common as ui
+from ui import runs as runs_ui
+
+ctx = ui.setup_page("MNIST GAN", "🖼️")
+st.title("🖼️ MNIST GAN")
+st.markdown(
+    "The GAN game of §1 on real digits: a generator G turns noise z into 28×28 images, a critic D scores real "
+    "against generated ones, and they take turns. Pick a loss — the sheet's minimax game, the non-saturating "
+    "fix, or a **smooth critic** (weight clipping, gradient penalty, spectral norm, least squares) — launch, "
+    "and watch. Runs live in their own process: reload the page, or start one from a terminal, and it is here."
+)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def data_label() -> tuple[str, str]:
+    """Which MNIST a new run will train on (IDX files or the offline subset)."""
+    from core.mnist.data import load_mnist
+
+    data = load_mnist(source="auto")
+    return data.label, data.description
+
+
+# -- settings of a new run (all in the URL) ---------------------------------------------------------------
+with st.expander("⚙️ New run: loss, architecture, steps, learning rates, device", expanded=True):
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        loss = ui.select("Loss", "loss", gan.LOSSES, "non-saturating", format_func=gan.LOSS_LABELS.get,
+                         help="Each is a critic objective plus a generator objective (formulas below).")  # fmt: skip
+        arch = ui.radio("Architecture", "arch", ARCHS, "mlp",
+                        format_func={"mlp": "MLP (fast on CPU)", "dcgan": "small DCGAN (conv, best on GPU)"}.get)  # fmt: skip
+    with c2:
+        steps = ui.number("Generator steps", "steps", 10, 200_000, gan.GanConfig.steps, 10)
+        batch = ui.select("Batch size", "batch", [32, 64, 128, 256], gan.GanConfig.batch_size)
+    with c3:
+        lrs = [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]
+        lr_g = ui.select(
+            "Learning rate of G", "lr_g", lrs, gan.GanConfig.lr_g, format_func=lambda v: f"{v:g}"
+        )
+        lr_d = ui.select(
+            "Learning rate of D", "lr_d", lrs, gan.GanConfig.lr_d, format_func=lambda v: f"{v:g}"
+        )
+        device = ui.select("Device", "device", available_devices(), "auto",
+                           help="auto = CUDA if present, else Apple MPS, else CPU.")  # fmt: skip
+    critic_obj, gen_obj = gan.LOSS_FORMULAS[loss]
+    f1, f2 = st.columns(2)
+    f1.markdown("**Critic / discriminator**")
+    f1.latex(critic_obj)
+    f2.markdown("**Generator**")
+    f2.latex(gen_obj)
+    with ui.user_errors():
+        label, description = data_label()
+    st.caption(f"📦 Training data for a new run: **{label}** — {description}")
+    config = {"loss": loss, "arch": arch, "steps": int(steps), "batch_size": int(batch), "lr_g": float(lr_g),
+              "lr_d": float(lr_d), "device": device, "seed": ctx.seed}  # fmt: skip
+    new_id = runs_ui.launch_button("gan", config, key="launch", label="🚀 Launch GAN run")
+    if new_id:
+        st.session_state["run"] = new_id  # show the run just launched (the picker below is not drawn yet)
+
+# -- which run to watch (default: the newest GAN run) -----------------------------------------------------
+run_id = runs_ui.run_picker("gan", key="run", label="Run to watch (newest first)")
+if run_id is None:
+    st.info("No GAN runs yet: press **Launch GAN run** above, or from a terminal: "
+            "`python -m core.train gan --loss wgan-gp --arch dcgan --steps 3000`.")  # fmt: skip
+    st.stop()
+first = runs.get_run(run_id)
+
+
+@runs_ui.live(active=first.is_active)
+def board() -> None:
+    try:
+        info = runs.get_run(run_id)
+    except ValueError:
+        st.warning(f"Run {run_id} is gone (its folder was removed).")
+        return
+    runs_ui.rerun_when_changed([info], key="_gan_run_signature")  # finished: full rerun stops the polling
+    cfg = info.config
+    head = st.columns([3, 1, 1])
+    run_data = runs.artifact_path(info.run_id, "data.json")
+    source = json.loads(run_data.read_text()).get("label", "?") if run_data.is_file() else "loading…"
+    head[0].markdown(f"**{info.run_id}** · loss **{cfg.get('loss')}** · {cfg.get('arch')} · batch "
+                     f"{cfg.get('batch_size')} · device {info.device or '–'} · data: {source}")  # fmt: skip
+    with head[1]:
+        runs_ui.status_badge(info)
+    with head[2]:
+        runs_ui.cancel_button(info, key="cancel")
+    runs_ui.progress_bar(info)
+    if info.status == "failed":
+        st.error(f"**The run failed:** {info.error}", icon="❌")
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id))
+    last = lambda a, fmt: fmt.format(a[-1]) if len(a) else "–"  # noqa: E731
+    ui.metric_row(
+        {"MNIST score (max 10)": last(curves.mnist_score, "{:.2f}"), "MNIST-FD (0 = real)": last(curves.mnist_fd, "{:.1f}"),
+         "digits present": last(curves.classes_covered, "{:.0f}/10"), "images / s": last(curves.images_per_s, "{:,.0f}")},
+        help={"MNIST score (max 10)": "exp E_x KL(p(y|x) ‖ p(y)) with a MNIST classifier: confident AND varied digits",
+              "MNIST-FD (0 = real)": "Fréchet distance of the classifier's features, generated vs real test digits"},
+    )  # fmt: skip
+    left, right = st.columns([1, 1])
+    with left:
+        ui.look_for(
+            "The same 64 noise vectors z every time: watch blobs turn into digits as training goes on."
+        )
+        grid = runs.artifact_path(info.run_id, "samples.png")
+        if grid.is_file():
+            st.image(
+                grid.read_bytes(), caption=f"G(z) for fixed noise z · step {info.step:,}", width="stretch"
+            )
+        else:
+            st.caption("No samples yet.")
+    with right:
+        ui.look_for(
+            "A healthy generator draws every digit about equally; grey bars are digits it has dropped."
+        )
+        step = int(curves.eval_step[-1]) if len(curves.eval_step) else None
+        ui.chart(figs.coverage_figure(curves.last_fractions, step), key="coverage_chart")
+    c1, c2 = st.columns(2)
+    with c1:
+        ui.look_for(
+            "Neither loss should run away: a critic loss stuck at 0 means D wins and G's gradient vanishes."
+        )
+        ui.chart(figs.losses_figure(curves, str(cfg.get("loss"))), key="loss_chart")
+    with c2:
+        ui.look_for(
+            "D(x) above D(G(z)): the critic still tells real from fake; the gap closing means G is catching up."
+        )
+        ui.chart(figs.critic_outputs_figure(curves, str(cfg.get("loss"))), key="critic_chart")
+    ui.look_for(
+        "The score climbs towards 10 and MNIST-FD falls towards 0 as the samples turn into real-looking digits."
+    )
+    q1, q2 = st.columns([3, 1])
+    with q1:
+        ui.chart(figs.quality_figure(curves), key="quality_chart")
+    with q2:
+        st.latex(r"\text{score} = \exp\big(\mathbb{E}_x\, \mathrm{KL}(p(y|x)\,\|\,p(y))\big)")
+        st.latex(
+            r"\text{FD} = \|\mu_r-\mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)"
+        )
+        st.caption("p(y|x), μ and Σ come from a small CNN trained once on the same MNIST (features = its "
+                   "128-d penultimate layer).")  # fmt: skip
+
+
+board()

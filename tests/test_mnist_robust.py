@@ -1,0 +1,152 @@
+"""Adversarial training on MNIST (sheet §2.3): the robust loss buys robustness a standard model does not have."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.mnist import robust
+from core.mnist.evaluate import robust_accuracy
+from core.mnist.robust import LocalRun, RobustConfig, eps_schedule, fit, load_model, load_train_data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A short seeded CPU run (a few seconds): 2,000 training digits, 4 epochs of PGD-2 at ε_train = 0.2 on a narrow
+# CNN, judged on 200 fixed test digits.
+EPS_TRAIN = 0.2
+SHORT = RobustConfig(mode="pgd", eps=EPS_TRAIN, epochs=4, pgd_steps=2, warmup_epochs=1.0, train_size=2000,
+                     eval_size=200, eval_steps=2, width=16, final_eval=False, seed=0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_train_data(SHORT)
+
+
+@pytest.fixture(scope="module")
+def standard_model(data):
+    return fit(replace(SHORT, mode="standard"), data, LocalRun())
+
+
+@pytest.fixture(scope="module")
+def robust_run(data):
+    run = LocalRun()
+    return fit(SHORT, data, run), run
+
+
+def test_robust_model_beats_standard_model_under_pgd_at_eps_train(data, standard_model, robust_run):
+    robust_model, _ = robust_run
+    kw = dict(eps=EPS_TRAIN, norm="inf", steps=10, restarts=1, seed=1)
+    acc_std = robust_accuracy(standard_model, data.x_test, data.y_test, **kw)
+    acc_rob = robust_accuracy(robust_model, data.x_test, data.y_test, **kw)
+    assert acc_rob > acc_std + 0.4, (acc_std, acc_rob)
+
+
+def test_standard_model_pgd_accuracy_at_eps_0_3_is_near_zero(data, standard_model):
+    from core.mnist.evaluate import accuracy
+
+    assert accuracy(standard_model, data.x_test, data.y_test) > 0.85  # it did learn the digits …
+    acc = robust_accuracy(standard_model, data.x_test, data.y_test, 0.3, "inf", steps=10, seed=1)
+    assert acc < 0.05  # … and PGD inside the 0.3-box takes almost all of them
+
+
+def test_live_metrics_are_logged_every_epoch(robust_run):
+    _, run = robust_run
+    epochs = [m["epoch"] for m in run.metrics]
+    assert epochs == [1, 2, 3, 4]
+    for m in run.metrics:
+        for key in ("clean_acc", "robust_acc", "loss", "epoch_time", "eps"):
+            assert key in m and m[key] == m[key]  # present and not NaN
+    assert run.metrics[-1]["robust_acc"] > run.metrics[0]["robust_acc"] - 0.05
+    assert "checkpoint.pt" in run.artifacts
+
+
+def test_eps_warm_up_ramps_linearly_then_stays_at_eps():
+    cfg = RobustConfig(eps=0.3, warmup_epochs=2.0)
+    values = [eps_schedule(cfg, it, batches_per_epoch=10) for it in range(40)]
+    assert values[0] == pytest.approx(0.015)
+    assert values[9] == pytest.approx(0.15)
+    assert all(a <= b for a, b in zip(values, values[1:], strict=False))
+    assert values[19:] == [pytest.approx(0.3)] * 21
+    assert eps_schedule(replace(cfg, warmup_epochs=0.0), 0, 10) == 0.3
+
+
+def test_attack_step_sizes_follow_the_modes():
+    assert RobustConfig(mode="fgsm_rs", eps=0.3).alpha == pytest.approx(0.375)  # 1.25·ε (Wong et al.)
+    assert RobustConfig(mode="pgd", eps=0.3, pgd_steps=5).alpha == pytest.approx(0.15)  # 2.5·ε/k (Madry et al.)
+    assert RobustConfig(mode="fgsm", eps=0.3).alpha == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("field,value", [("mode", "free"), ("eps", 1.5), ("epochs", 0), ("guard_action", "pray"),
+                                         ("pgd_steps", 0), ("device", "tpu")])  # fmt: skip
+def test_bad_config_is_a_value_error_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"^{field}:"):
+        RobustConfig(**{field: value})
+
+
+def test_catastrophic_overfitting_guard_triggers_on_a_forced_collapse(data, monkeypatch):
+    # Force the collapse: the guard batch's PGD accuracy climbs, then falls to 0.05 after epoch 3.
+    script = iter([0.30, 0.55, 0.05, 0.50, 0.52, 0.51])
+    monkeypatch.setattr(robust, "guard_accuracy", lambda *a, **k: next(script))
+    cfg = replace(SHORT, mode="fgsm_rs", epochs=5, train_size=300, eval_size=50, eval_steps=1, warmup_epochs=1.0)
+    run = LocalRun()
+    fit(cfg, data, run)
+    rows = {m["epoch"]: m for m in run.metrics}
+    assert "guard_triggered" not in rows[2]
+    assert rows[3]["guard_triggered"] == 1.0
+    assert rows[4]["alpha"] == pytest.approx(rows[2]["alpha"] / 2)  # step reduction after the collapse
+    assert len(rows) == 5
+
+
+def test_guard_stops_early_and_keeps_the_best_weights(data, monkeypatch):
+    script = iter([0.40, 0.60, 0.10, 0.9, 0.9])
+    monkeypatch.setattr(robust, "guard_accuracy", lambda *a, **k: next(script))
+    cfg = replace(SHORT, mode="fgsm", epochs=5, train_size=300, eval_size=50, eval_steps=1, warmup_epochs=0.0,
+                  guard_action="stop")  # fmt: skip
+    run = LocalRun()
+    model = fit(cfg, data, run)
+    assert [m["epoch"] for m in run.metrics] == [1, 2, 3]  # stopped at the collapse
+    best = run.artifacts["checkpoint.pt"]
+    assert best["epoch"] == 3
+    # the saved and returned weights are those of epoch 2, the best guard accuracy
+    state = model.state_dict()
+    assert all(torch.equal(state[k], best["model"][k]) for k in state)
+
+
+def test_guard_ignores_drops_before_the_warm_up_is_over():
+    model = robust.RobustCNN(4)
+    g = robust.OverfittingGuard(drop=0.2)
+    assert not g.check(0.5, 1, model, armed=False)
+    assert not g.check(0.1, 2, model, armed=False)
+    assert g.check(0.1, 3, model, armed=True)
+    assert g.best_epoch == 1 and g.triggers == 1
+
+
+def test_nan_loss_fails_the_run_with_a_readable_reason(data, monkeypatch):
+    monkeypatch.setattr(robust.F, "cross_entropy", lambda *a, **k: torch.tensor(float("nan"), requires_grad=True))
+    cfg = replace(SHORT, mode="standard", epochs=1, train_size=200, eval_size=20)
+    with pytest.raises(FloatingPointError, match="loss became NaN at step 1"):
+        fit(cfg, data, LocalRun())
+
+
+def test_cli_trains_a_tiny_run_and_writes_its_checkpoint_and_evaluation(tmp_path):
+    runs_dir = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "core.train", "robust", "--mode", "fgsm_rs", "--eps", "0.3", "--epochs", "1",
+           "--train-size", "200", "--eval-size", "40", "--eval-steps", "2", "--device", "auto",
+           "--runs-dir", str(runs_dir)]  # fmt: skip
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240,
+                         env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "ADVLAB_RUNS_DIR": str(runs_dir)})  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    (run_dir,) = list(runs_dir.iterdir())
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["status"] == "done", status
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    assert [r["predicted"] for r in evaluation["problem4"]["rows"]] == [True, False, True, False, False]
+    model, config = load_model(run_dir / "checkpoint.pt")
+    assert config.mode == "fgsm_rs" and not model.training
