@@ -29,17 +29,31 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = Gan1DConfig(data=args.data, steps=args.steps, batch=256, hidden=64, n_critic=5, snapshots=100,
-                      grid_points=512, seed=0, device="cpu")
-    print(f"1D GAN critics: {', '.join(cfg.critics)} · {cfg.steps} steps · batch {cfg.batch} · "
-          f"{torch.get_num_threads()} threads · torch {torch.__version__}")
+    cfg = Gan1DConfig(
+        data=args.data,
+        steps=args.steps,
+        batch=256,
+        hidden=64,
+        n_critic=5,
+        snapshots=100,
+        grid_points=512,
+        seed=0,
+        device="cpu",
+    )
+    print(
+        f"1D GAN critics: {', '.join(cfg.critics)} · {cfg.steps} steps · batch {cfg.batch} · "
+        f"{torch.get_num_threads()} threads · torch {torch.__version__}"
+    )
     base_total = None
     if not args.skip_baseline:
         t0 = time.perf_counter()
         base, per_critic = run_baseline(cfg)
         base_total = time.perf_counter() - t0
-        print(f"baseline (one nn.Module loop per critic): {base_total:.1f} s  ("
-              + ", ".join(f"{k} {v:.1f} s" for k, v in per_critic.items()) + ")")
+        print(
+            f"baseline (one nn.Module loop per critic): {base_total:.1f} s  ("
+            + ", ".join(f"{k} {v:.1f} s" for k, v in per_critic.items())
+            + ")"
+        )
     t0 = time.perf_counter()
     result = train_critics(cfg)
     ours = time.perf_counter() - t0

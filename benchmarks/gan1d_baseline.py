@@ -33,8 +33,13 @@ LOSS = {  # (critic loss, generator loss) per critic, as in core.gan1d.critics
 
 
 def mlp(hidden: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(1, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
-                         nn.Linear(hidden, 1))
+    return nn.Sequential(
+        nn.Linear(1, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, hidden),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden, 1),
+    )
 
 
 @torch.no_grad()

@@ -221,12 +221,14 @@ def pgd(
     targeted: bool = False,
     *,
     seed: int = 0,
+    keep_best: bool = False,
     return_path: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Projected gradient ascent on L_θ(x + δ, y): step α along the steepest-ascent direction, project onto
-    {‖δ‖ ≤ ε}, clamp to clip; repeat `steps` times. Each example keeps the highest-loss point visited over all
-    steps and restarts (lowest when `targeted`: y are then the target classes and the loss is descended), so
-    more restarts or steps never weaken the attack.
+    {‖δ‖ ≤ ε}, clamp to clip; repeat `steps` times and return the last iterate. With restarts, each example
+    keeps the restart whose loss is highest (lowest when `targeted`: y are then the target classes and the loss
+    is descended), so restarts never weaken the attack. `keep_best` returns instead the strongest point visited
+    over all steps (an evaluation attack: the last iterate can overshoot).
 
     α defaults to 2.5·ε/steps (Madry et al.), so the iterates can cross the ball and come back. The start is
     uniform in the ball when `random_start` (seeded by `seed`), else δ = 0. With `return_path`, also returns
@@ -249,43 +251,38 @@ def pgd(
         return (x0, x0.unsqueeze(0).repeat((steps + 1,) + (1,) * x.ndim)) if return_path else x0
 
     sign = -1.0 if targeted else 1.0  # a targeted attack descends the loss of the target class
-    a = _per_example(alpha, x)
+    step = sign * _per_example(alpha, x)
     generator = torch.Generator(device=x.device).manual_seed(int(seed))
-    best_x, best_obj, best_path = x.clone(), None, None
+    best_x, best_obj, best_path = x, None, None
     with eval_mode(model):
-        for _ in range(restarts):
+        for restart in range(restarts):
             delta = _random_start_fn(x, eps, norm, generator) if random_start else torch.zeros_like(x)
-            delta = _clamp(x + delta, clip) - x
+            if clip is not None:
+                delta = (x + delta).clamp(clip[0], clip[1]) - x
             path = [x + delta] if return_path else None
             run_x, run_obj = None, None
-            for t in range(steps + 1):
-                if t < steps:
-                    losses, g = loss_and_grad(model, x + delta, y)
-                else:
-                    losses = per_example_loss(model, x + delta, y)
-                # Keep, per example, the strongest point this run visited (the last iterate can overshoot).
-                obj, cur = sign * losses, (x + delta).detach()
-                if run_obj is None:
-                    run_x, run_obj = cur, obj
-                else:
-                    better = obj > run_obj
-                    run_x = torch.where(_per_example(better, x), cur, run_x)
-                    run_obj = torch.where(better, obj, run_obj)
-                if t == steps:
-                    break
-                delta = _project(delta + sign * a * _steepest_ascent(g, norm), eps, norm)
-                delta = _clamp(x + delta, clip) - x
+            for _ in range(steps):
+                losses, g = loss_and_grad(model, x + delta, y)
+                if keep_best:
+                    run_x, run_obj = _keep_stronger(run_x, run_obj, (x + delta).detach(), sign * losses)
+                delta = _project(delta + step * _steepest_ascent(g, norm), eps, norm)
+                if clip is not None:
+                    delta = (x + delta).clamp(clip[0], clip[1]) - x
                 if path is not None:
                     path.append(x + delta)
-            if best_obj is None:
+            x_last = (x + delta).detach()
+            if keep_best or restarts > 1:  # the last iterate's loss is needed only to compare
+                run_x, run_obj = _keep_stronger(
+                    run_x, run_obj, x_last, sign * per_example_loss(model, x_last, y)
+                )
+            else:
+                run_x = x_last
+            if restart == 0:
                 best_x, best_obj = run_x, run_obj
                 best_path = torch.stack(path) if path is not None else None
             else:
-                better = (
-                    run_obj > best_obj
-                )  # per example: keep the stronger restart, so restarts never weaken PGD
-                best_x = torch.where(_per_example(better, x), run_x, best_x)
-                best_obj = torch.where(better, run_obj, best_obj)
+                better = run_obj > best_obj  # per example: the stronger restart wins
+                best_x, best_obj = _keep_stronger(best_x, best_obj, run_x, run_obj)
                 if path is not None:
                     best_path = torch.where(
                         _per_example(better, x).unsqueeze(0), torch.stack(path), best_path
@@ -293,6 +290,16 @@ def pgd(
     if return_path:
         return best_x, best_path.detach()
     return best_x
+
+
+def _keep_stronger(
+    x_old: torch.Tensor | None, obj_old: torch.Tensor | None, x_new: torch.Tensor, obj_new: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per example, the point with the higher attack objective (ties keep the old one)."""
+    if obj_old is None:
+        return x_new, obj_new
+    better = obj_new > obj_old
+    return torch.where(_per_example(better, x_new), x_new, x_old), torch.where(better, obj_new, obj_old)
 
 
 _random_start_fn = random_start  # `pgd` takes a flag of the same name

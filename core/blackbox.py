@@ -22,14 +22,10 @@ import numpy as np
 import torch
 
 from core.attacks import check_norm, fgsm, pgd, project_l2, project_linf
-from core.targets2d import BlackBox
+from core.targets2d import BlackBox, one_torch_thread
 from core.validate import check_choice, check_finite_array, check_int, check_positive
 
 METHODS = ("coordinate", "random")
-METHOD_NAMES = {
-    "coordinate": "coordinate-wise (2d queries)",
-    "random": "random directions / NES (2k queries)",
-}
 _P_FLOOR = 1e-300  # log 0 would be −inf: a black box that says "probability 0" still gives a finite loss
 
 
@@ -48,6 +44,7 @@ def blackbox_loss(target: BlackBox, x: np.ndarray, y: np.ndarray, loss: str = "m
     """L(x, y) from the black box's probabilities, shape [n] (costs n queries):
     margin log max_{k≠y} p_k − log p_y (> 0 ⇔ fooled) or cross-entropy −log p_y."""
     check_choice("loss", loss, LOSSES)
+    x, y = _inputs(x, y)
     logp = np.log(np.clip(target.predict_proba(x), _P_FLOOR, None))
     rows = np.arange(len(y))
     own = logp[rows, y]
@@ -61,15 +58,16 @@ def margin_and_grad(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> tup
     """The white-box truth the estimates are judged against: the margin log p_k* − log p_y and its autograd
     gradient (k* = the most likely wrong class)."""
     xs, ys = _inputs(x, y)
-    xt = torch.as_tensor(xs, dtype=torch.float32).requires_grad_(True)
-    yt = torch.as_tensor(ys)
+    dev = next(model.parameters()).device
+    xt = torch.as_tensor(xs, dtype=torch.float32, device=dev).requires_grad_(True)
+    yt = torch.as_tensor(ys, device=dev)
     with torch.enable_grad():
         logp = torch.log_softmax(model(xt).double(), dim=1)
         own = logp.gather(1, yt[:, None])[:, 0]
         other = logp.scatter(1, yt[:, None], -torch.inf).amax(dim=1)
         m = other - own
         (g,) = torch.autograd.grad(m.sum(), xt)
-    return m.detach().numpy(), g.double().numpy()
+    return m.detach().cpu().numpy(), g.double().cpu().numpy()
 
 
 def queries_per_estimate(method: str, dim: int, n_dirs: int = 10) -> int:
@@ -163,6 +161,8 @@ def blackbox_attack(
     norm = check_norm(norm)
     eps = check_positive("eps", eps)
     alpha = eps / 4 if alpha is None else check_positive("alpha", alpha)
+    h = check_positive("h", h)
+    seed = check_int("seed", seed, minimum=0)
     max_queries = check_int("max_queries", max_queries, minimum=1)
     cost = queries_per_estimate(method, xs.shape[1], n_dirs) + 1
     n = len(xs)
@@ -228,15 +228,17 @@ def transfer_attack(
     if eps_arr.size == 0:
         raise ValueError("eps_values: give at least one budget ε")
     right = target.predict(xs) == ys  # only points the target gets right can be fooled
-    xt = torch.as_tensor(xs[right], dtype=torch.float32)
-    yt = torch.as_tensor(ys[right])
-    m = len(xt)
-    if m == 0:
+    if not right.any():
         raise ValueError("x: the target classifies none of these points correctly; nothing to attack")
+    dev = next(surrogate.parameters()).device  # the surrogate is ours: it may sit on a GPU, the target never
+    xt = torch.as_tensor(xs[right], dtype=torch.float32, device=dev)
+    yt = torch.as_tensor(ys[right], device=dev)
+    y_np, m = ys[right], int(right.sum())
     rng = torch.Generator().manual_seed(int(seed))
     t_s, s_s, r_s = [], [], []
     with torch.no_grad():
         clean_sur = surrogate(xt).argmax(1)
+    s_right = clean_sur == yt
     for e in eps_arr:
         if e == 0:
             x_adv = xt.clone()
@@ -244,14 +246,16 @@ def transfer_attack(
             x_adv = fgsm(surrogate, xt, yt, float(e), norm=norm)
         else:
             x_adv = pgd(surrogate, xt, yt, float(e), norm=norm, steps=steps, seed=seed)
-        t_s.append(float((target.predict(x_adv.numpy()) != yt.numpy()).mean()))
+        t_s.append(float((target.predict(x_adv.cpu().numpy()) != y_np).mean()))
         with torch.no_grad():
             adv_sur = surrogate(x_adv).argmax(1)
-        s_right = clean_sur == yt
-        s_s.append(float(((adv_sur != yt) & s_right).sum() / max(int(s_right.sum()), 1)))
-        noise = torch.randn(xt.shape, generator=rng, dtype=xt.dtype)
-        noise = noise.sign() if norm == "inf" else noise / noise.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        r_s.append(float((target.predict((xt + float(e) * noise).numpy()) != yt.numpy()).mean()))
+        s_s.append(float(((adv_sur != yt) & s_right).sum()) / max(int(s_right.sum()), 1))
+        noise = torch.randn(xs[right].shape, generator=rng, dtype=torch.float64).numpy()
+        if norm == "inf":
+            noise = np.sign(noise)
+        else:
+            noise = noise / np.maximum(np.linalg.norm(noise, axis=1, keepdims=True), 1e-12)
+        r_s.append(float((target.predict(xs[right] + float(e) * noise) != y_np).mean()))
     return TransferResult(
         eps=eps_arr,
         target_success=np.array(t_s),
@@ -287,6 +291,17 @@ class GradientQuality:
     n_points: int
 
 
+@one_torch_thread()
+def train_smooth_target(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 200) -> torch.nn.Module:
+    """A tanh MLP (core.toy2d) to play the black box whose true gradient we know: smooth, so finite differences
+    can converge to autograd's answer."""
+    from core.toy2d import train_mlp
+
+    xs, ys = _inputs(x, y)
+    return train_mlp(xs, ys.astype(np.int64), epochs=epochs, activation="tanh", seed=seed)
+
+
+@one_torch_thread()
 def gradient_quality(
     model: torch.nn.Module,
     x: np.ndarray,
@@ -349,6 +364,7 @@ class QueryBudgetResult:
     target_name: str
 
 
+@one_torch_thread()
 def query_budget_experiment(
     target: BlackBox,
     x: np.ndarray,
@@ -384,6 +400,7 @@ def query_budget_experiment(
     )
 
 
+@one_torch_thread()
 def transfer_experiment(
     x_train: np.ndarray,
     y_train: np.ndarray,

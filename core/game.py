@@ -24,7 +24,14 @@ from core.divergences import (
     w1_critic,
     w1_distance,
 )
-from core.validate import check_choice, check_finite, check_int, check_positive, check_range
+from core.validate import (
+    check_choice,
+    check_finite,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_range,
+)
 
 # Only smooth data densities: the generator's gradient needs the score d/dx log p everywhere.
 GAME_PRESETS = tuple(name for name, m in PRESETS.items() if m.kind == "normal")
@@ -35,6 +42,7 @@ GENERATOR_SHAPE_LABELS = {
     "two_gaussians": "Two Gaussians (±1.5 around mean(p) + θ), width σ_G",
 }
 GENERATOR_LOSSES = ("saturating", "non_saturating")
+MAX_MEAN, MIN_STD, MAX_GRID = 20.0, 0.05, 8001  # a typed data mixture must fit one fine grid
 
 
 def generator_at_rest(p: Mixture1D, shape: str = "copy", sigma_g: float = 0.5) -> Mixture1D:
@@ -59,7 +67,7 @@ class GameConfig:
     probe: float = 1.4
     max_offset: float = 8.0
     n_grid: int = 1601
-    n_offsets: int = 80
+    n_offsets: int = 60
     n_samples: int = 40
     seed: int = 0
     data_means: tuple[float, ...] | None = None  # a custom data mixture overrides the preset
@@ -70,6 +78,12 @@ class GameConfig:
             check_choice("data", self.data, GAME_PRESETS)
         elif self.data_stds is None:
             raise ValueError("data_stds: a custom data mixture needs one std per mean")
+        else:
+            custom = Mixture1D(tuple(self.data_means), tuple(self.data_stds))  # names means/stds when bad
+            for m in custom.means:
+                check_range("means", m, -MAX_MEAN, MAX_MEAN)
+            for s in custom.stds:
+                check_range("stds", s, MIN_STD, 5.0)
         check_choice("generator", self.generator, GENERATOR_SHAPES)
         check_positive("max_offset", self.max_offset)
         check_range("offset", self.offset, -self.max_offset, self.max_offset)
@@ -131,16 +145,12 @@ class GameResult:
         return 2.0 * self.jsd - LOG4
 
 
-def _log_d_star(log_p: np.ndarray, log_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """log D* and log(1 − D*) from log densities: no 0/0 far in the tails where both densities underflow."""
-    log_sum = np.logaddexp(log_p, log_g)
-    return log_p - log_sum, log_g - log_sum
-
-
-def _normalise_log(log_p: np.ndarray, dx: float) -> np.ndarray:
-    """log of a density normalised on its grid (each row of a 2D array is its own grid of spacing dx)."""
+def _normalised(log_p: np.ndarray, dx: float) -> tuple[np.ndarray, np.ndarray]:
+    """A density normalised on its grid, as (log, values); each row of a 2D array is its own grid."""
     top = log_p.max(axis=-1, keepdims=True)
-    return log_p - (top + np.log(np.exp(log_p - top).sum(axis=-1, keepdims=True) * dx))
+    scaled = np.exp(log_p - top)
+    mass = scaled.sum(axis=-1, keepdims=True) * dx
+    return log_p - top - np.log(mass), scaled / mass
 
 
 def separation_sweep(p: Mixture1D, base: Mixture1D, x: np.ndarray, offsets: np.ndarray) -> SeparationSweep:
@@ -153,18 +163,22 @@ def separation_sweep(p: Mixture1D, base: Mixture1D, x: np.ndarray, offsets: np.n
     for name, dens in (("p", p), ("p_g", base)):
         if dens.kind != "normal":
             raise ValueError(f"{name}: the generator's gradient under D* needs smooth 'normal' densities")
+    x = check_finite_array("x", x, ndim=1)
+    if x.size < 2 or not np.allclose(np.diff(x), x[1] - x[0], rtol=1e-6) or x[1] <= x[0]:
+        raise ValueError("x: expected an increasing, evenly spaced grid of at least two points")
+    offsets = check_finite_array("offsets", offsets, ndim=1)
     dx = float(x[1] - x[0])
-    offsets = np.asarray(offsets, dtype=float)
     xs = x[None, :] - offsets[:, None]  # p_G(x; θ) = base(x − θ)
     log_p, score_p = p.log_pdf_and_score(x)
     log_g, score_g = base.log_pdf_and_score(xs)
-    log_p, log_g = _normalise_log(log_p, dx)[None, :], _normalise_log(log_g, dx)
-    log_d, log_1md = _log_d_star(log_p, log_g)
+    (log_p, p_arr), (log_g, g_arr) = _normalised(log_p[None, :], dx), _normalised(log_g, dx)
+    log_sum = np.logaddexp(log_p, log_g)  # log(p + p_G)
     score_gap = score_g - score_p[None, :]
-    grad_sat = (np.exp(log_g + log_d) * score_gap).sum(axis=1) * dx
-    grad_ns = (np.exp(log_g + log_1md) * score_gap).sum(axis=1) * dx
-    # JSD = ½E_p[log D* + log 2] + ½E_pG[log(1 − D*) + log 2]: the same sums as game_value, vectorised over θ.
-    value = (np.exp(log_p) * log_d + np.exp(log_g) * log_1md).sum(axis=1) * dx
+    weight_sat = np.exp(log_g + log_p - log_sum)  # p_G·D*, in logs so it stays > 0 far from the data
+    grad_sat = (weight_sat * score_gap).sum(axis=1) * dx
+    grad_ns = ((g_arr - weight_sat) * score_gap).sum(axis=1) * dx  # p_G·(1 − D*)
+    # V(G, D*) = E_p[log D*] + E_pG[log(1 − D*)] (the sums of game_value, vectorised over θ); JSD = (V + log 4)/2.
+    value = (p_arr * log_p + g_arr * log_g - (p_arr + g_arr) * log_sum).sum(axis=1) * dx
     jsd = np.clip(0.5 * (value + LOG4), 0.0, LOG2)
     return SeparationSweep(offsets, jsd, grad_sat, grad_ns)
 
@@ -192,11 +206,15 @@ def play_game(config: GameConfig = GameConfig()) -> GameResult:
     lo_p, hi_p = p.support(6.0)
     lo_b, hi_b = base.support(6.0)
     span = config.max_offset
-    x, dx = grid(min(lo_p, lo_b - span), max(hi_p, hi_b + span), config.n_grid)
+    lo, hi = min(lo_p, lo_b - span), max(hi_p, hi_b + span)
+    # At least ~10 grid points per σ of the narrowest component, so the sums stay close to the integrals.
+    narrowest = min(min(p.stds), min(base.stds))
+    n = min(max(config.n_grid, int(np.ceil(10 * (hi - lo) / narrowest))), MAX_GRID)
+    x, dx = grid(lo, hi, n)
 
     p_arr, g_arr = on_grid(p, x), on_grid(p_g, x)
-    log_d, _ = _log_d_star(_normalise_log(p.log_pdf(x), dx), _normalise_log(p_g.log_pdf(x), dx))
-    d_star = np.exp(log_d)  # from logs: no 0/0 = ½ plateaus far in the tails
+    log_p, log_g = _normalised(p.log_pdf(x), dx)[0], _normalised(p_g.log_pdf(x), dx)[0]
+    d_star = np.exp(log_p - np.logaddexp(log_p, log_g))  # from logs: no 0/0 = ½ plateaus far in the tails
     objective = pointwise_objective(p_arr, g_arr)
     objective_half = -(p_arr + g_arr) * LOG2
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,8 +243,8 @@ def _grad_norms(params, activation: str, x: torch.Tensor) -> torch.Tensor:
 
 
 def _max_grad_norms(
-    params,
-    activation: str,
+    grad_norms: Callable[[torch.Tensor], torch.Tensor],
+    n_models: int,
     in_dim: int,
     n_inputs: int,
     radius: float,
@@ -251,23 +252,23 @@ def _max_grad_norms(
     ascent_steps: int,
     n_keep: int = 16,
 ) -> np.ndarray:
-    """max ‖∇_x f(x)‖ per stacked model: seeded inputs in [−r, r]^d, then a local random-search ascent.
+    """max ‖∇_x f(x)‖ per model: seeded inputs in [−r, r]^d, then a local random-search ascent.
 
-    ReLU critics are piecewise linear, so ∇‖∇f‖ is 0 almost everywhere: we climb by keeping random nearby
-    points whose gradient norm is larger. Any value found is a lower bound on Lip(f).
+    grad_norms maps inputs [models, N, d] to gradient norms [models, N]. ReLU critics are piecewise linear, so
+    ∇‖∇f‖ is 0 almost everywhere: we climb by keeping random nearby points whose gradient norm is larger.
+    Any value found is a lower bound on Lip(f).
     """
-    B = params[0][0].shape[0]
     gen = torch.Generator().manual_seed(seed)
-    x = (torch.rand(B, n_inputs, in_dim, generator=gen, dtype=torch.float64) * 2 - 1) * radius
+    x = (torch.rand(n_models, n_inputs, in_dim, generator=gen, dtype=torch.float64) * 2 - 1) * radius
     with torch.enable_grad():
-        norms = _grad_norms(params, activation, x)
+        norms = grad_norms(x)
         keep = min(n_keep, n_inputs)
         best, idx = norms.topk(keep, dim=1)
         best_x = torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, in_dim))
         step = 0.25 * radius
         for _ in range(ascent_steps):
             trial = best_x + step * torch.randn(best_x.shape, generator=gen, dtype=torch.float64)
-            trial_norms = _grad_norms(params, activation, trial)
+            trial_norms = grad_norms(trial)
             better = trial_norms > best
             best = torch.where(better, trial_norms, best)
             best_x = torch.where(better.unsqueeze(-1), trial, best_x)
@@ -278,24 +279,23 @@ def _max_grad_norms(
 def max_gradient_norm(
     model: nn.Module, n_inputs: int = 1024, radius: float = 3.0, seed: int = 0, ascent_steps: int = 20
 ) -> float:
-    """The largest ‖∇_x f(x)‖₂ found over inputs in [−radius, radius]^d: a measured lower bound on Lip(f)."""
+    """The largest ‖∇_x f(x)‖₂ found over inputs in [−radius, radius]^d: a measured lower bound on Lip(f).
+
+    Works for any scalar-output module whose first nn.Linear reads the input (on the module's own device).
+    """
     n_inputs = check_int("n_inputs", n_inputs, minimum=1, maximum=1_000_000)
     radius = check_positive("radius", radius)
     ascent_steps = check_int("ascent_steps", ascent_steps, minimum=0)
-    layers = linear_layers(model)
-    activation = getattr(getattr(model, "config", None), "activation", "relu")
-    params = _params([model])
-    return float(
-        _max_grad_norms(
-            params,
-            activation,
-            layers[0].in_features,
-            n_inputs,
-            radius,
-            check_int("seed", seed, minimum=0),
-            ascent_steps,
-        )[0]
-    )
+    seed = check_int("seed", seed, minimum=0)
+    first = linear_layers(model)[0]
+    dtype, device = first.weight.dtype, first.weight.device
+
+    def grad_norms(x: torch.Tensor) -> torch.Tensor:
+        inputs = x[0].to(device=device, dtype=dtype).detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(model(inputs).sum(), inputs)
+        return g.double().norm(dim=-1).cpu().unsqueeze(0)
+
+    return float(_max_grad_norms(grad_norms, 1, first.in_features, n_inputs, radius, seed, ascent_steps)[0])
 
 
 # -- the page's one call -------------------------------------------------------------------------------------
@@ -352,6 +352,19 @@ class LipschitzReport:
     n_iter: int
     clip_c: float
 
+    def layer_table(self) -> dict[str, list]:
+        """Per-layer numbers as columns (for a table next to the charts)."""
+        rel = np.abs(self.sigma_power - self.sigma_exact) / np.maximum(self.sigma_exact, 1e-300)
+        return {
+            "layer": [f"W{i + 1}" for i in range(len(self.shapes))],
+            "shape (out × in)": [f"{m} × {n}" for m, n in self.shapes],
+            "σ(W) by SVD": self.sigma_exact.tolist(),
+            f"σ̂ after {self.n_iter} power rounds": self.sigma_power.tolist(),
+            "relative error": rel.tolist(),
+            f"σ after clipping to ±{self.clip_c:g}": self.sigma_clipped.tolist(),
+            "σ after spectral normalisation": self.sigma_sn.tolist(),
+        }
+
 
 def analyse_critic(config: LipschitzConfig = LipschitzConfig()) -> LipschitzReport:
     """Build the critic, its clipped and spectrally normalised versions, and compare bounds with measurements."""
@@ -387,7 +400,13 @@ def analyse_critic(config: LipschitzConfig = LipschitzConfig()) -> LipschitzRepo
         [torch.linalg.matrix_norm(Ws, ord=2) for Ws, _ in stacked], dim=1
     ).numpy()  # [nets, L]
     measured = _max_grad_norms(
-        stacked, cc.activation, cc.in_dim, config.n_inputs, config.radius, cc.seed, config.ascent_steps
+        lambda x: _grad_norms(stacked, cc.activation, x),
+        len(stacked[0][0]),
+        cc.in_dim,
+        config.n_inputs,
+        config.radius,
+        cc.seed,
+        config.ascent_steps,
     )
     t = np.linspace(-config.radius, config.radius, 301)
     u = np.random.default_rng(cc.seed + 7).standard_normal(cc.in_dim)

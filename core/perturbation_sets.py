@@ -59,9 +59,9 @@ class Dimming:
     def latex(self) -> str:
         return rf"x \mapsto {self.brightness:g}\,x \;\;(\delta = ({self.brightness:g}-1)\,x)"
 
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        """The dimmed inputs b·x."""
-        return np.asarray(x) * self.brightness
+    def apply(self, x):
+        """The dimmed inputs b·x (numpy array or torch tensor alike)."""
+        return x * self.brightness
 
 
 PerturbationSet = NormBall | Dimming
@@ -167,14 +167,12 @@ def containment_reason(
     sub = "∞" if outer.norm == "inf" else "₂"
     verdict = "≤" if contains(outer, inner, dim, data_bound) else ">"
     if isinstance(inner, Dimming):
-        how = f"(1 − {inner.brightness:g})·max|xᵢ| = (1 − {inner.brightness:g})·{data_bound:.2f}"
-        if outer.norm == "2":
-            how += f"·√{dim}"
+        how = f"{1 - inner.brightness:g}·max|xᵢ|" + (f"·√{dim}" if outer.norm == "2" else "")
         return f"largest ‖δ‖{sub} = {how} = {worst:.3g} {verdict} {outer.radius:g}"
     if inner.norm == outer.norm:
         why = "same norm"
     elif inner.norm == "2":
-        why = "‖δ‖∞ ≤ ‖δ‖₂"
+        why = "as ‖δ‖∞ ≤ ‖δ‖₂"
     else:
-        why = f"‖δ‖₂ ≤ √d·‖δ‖∞, d = {dim}"
-    return f"largest ‖δ‖{sub} = {worst:.3g} ({why}) {verdict} {outer.radius:g}"
+        why = f"as ‖δ‖₂ ≤ √{dim}·‖δ‖∞"
+    return f"largest ‖δ‖{sub} = {worst:.3g} {verdict} {outer.radius:g} ({why})"

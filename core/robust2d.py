@@ -18,8 +18,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.attacks import pgd
-from core.targets2d import toy_split
-from core.toy2d import DATASETS, MLP
 from core.device import resolve_device
 from core.perturbation_sets import (
     Dimming,
@@ -30,7 +28,9 @@ from core.perturbation_sets import (
     problem4_sets,
     training_ball,
 )
-from core.validate import check_choice, check_int, check_positive, check_range
+from core.targets2d import one_torch_thread, toy_split
+from core.toy2d import DATASETS, MLP
+from core.validate import check_choice, check_finite_array, check_int, check_positive, check_range
 
 MODELS = ("standard", "robust")
 MODEL_NAMES = {"standard": "Standard training", "robust": "PGD adversarial training"}
@@ -133,8 +133,18 @@ def accuracy_under(
 ) -> float:
     """Accuracy under a Problem-4 set: the worst δ PGD finds in a ball, or the dimmed inputs b·x."""
     if isinstance(pset, Dimming):
-        return accuracy(model, x * pset.brightness, y)
+        return accuracy(model, pset.apply(x), y)
     return robust_accuracy(model, x, y, pset, steps, seed)
+
+
+def _xy(xname: str, x: np.ndarray, yname: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs = check_finite_array(xname, x, ndim=2)
+    ys = np.asarray(y)
+    if xs.shape[1:] != (2,) or len(xs) == 0:
+        raise ValueError(f"{xname}: expected 2D points of shape [n, 2], got {xs.shape}")
+    if ys.shape != (len(xs),) or not np.issubdtype(ys.dtype, np.integer) or ys.min() < 0:
+        raise ValueError(f"{yname}: expected {len(xs)} non-negative integer labels, got shape {ys.shape}")
+    return xs.astype(np.float32), ys.astype(np.int64)
 
 
 def _surface(model: nn.Module, pts: torch.Tensor, g: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +154,7 @@ def _surface(model: nn.Module, pts: torch.Tensor, g: int, n_classes: int) -> tup
     return surf.reshape(g, g).cpu().numpy().astype(np.float32), p.argmax(1).reshape(g, g).cpu().numpy()
 
 
+@one_torch_thread()
 def train_pair(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -154,6 +165,10 @@ def train_pair(
 ) -> Robust2DResult:
     """Train a standard and a PGD-robust MLP on the same data and record boundaries and accuracies per epoch."""
     cfg = config
+    if not isinstance(cfg, Robust2DConfig):
+        raise ValueError(f"config: expected a Robust2DConfig, got {type(cfg).__name__}")
+    x_train, y_train = _xy("x_train", x_train, "y_train", y_train)
+    x_test, y_test = _xy("x_test", x_test, "y_test", y_test)
     dev = resolve_device(cfg.device)
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     xt = torch.as_tensor(x_train, dtype=torch.float32, device=dev)
@@ -238,6 +253,7 @@ def train_pair(
     )
 
 
+@one_torch_thread()
 def problem4_accuracy(result: Robust2DResult, brightness: float = 0.3, l2_large: float = 2.0) -> SetAccuracy:
     """Problem 4 measured: each of the five sets (scaled to the training ε) with its containment answer and
     both models' test accuracy under it (PGD for the balls, x ↦ b·x for the night shift)."""
@@ -257,6 +273,7 @@ def problem4_accuracy(result: Robust2DResult, brightness: float = 0.3, l2_large:
     return SetAccuracy(items=items, contained=contained, accuracy=acc)
 
 
+@one_torch_thread()
 def run_robust2d(
     config: Robust2DConfig = Robust2DConfig(), progress: Callable[[int, int], None] | None = None
 ) -> Robust2DResult:

@@ -221,11 +221,32 @@ def _liveness_error(path: Path, st: dict, now: float) -> str | None:
     return None
 
 
-def _info_from_dir(path: Path, now: float | None = None) -> RunInfo | None:
-    st = _read_json(path / STATUS_FILE)
-    if st is None:
+_json_cache: dict[Path, tuple[int, int, dict | None]] = {}
+
+
+def _read_json_cached(path: Path) -> dict | None:
+    """_read_json, parsed again only when the file changed: many sessions poll the same folders every second."""
+    try:
+        stat = path.stat()
+    except OSError:
         return None
-    cfg = _read_json(path / CONFIG_FILE) or {}
+    hit = _json_cache.get(path)
+    if hit and hit[0] == stat.st_mtime_ns and hit[1] == stat.st_size:
+        return dict(hit[2]) if hit[2] is not None else None
+    obj = _read_json(path)
+    _json_cache[path] = (stat.st_mtime_ns, stat.st_size, obj)
+    return dict(obj) if obj is not None else None
+
+
+def _info_from_dir(path: Path, now: float | None = None) -> RunInfo | None:
+    st = _read_json_cached(path / STATUS_FILE)
+    cfg = _read_json_cached(path / CONFIG_FILE)
+    if st is None:
+        if cfg is None or not (path / STATUS_FILE).exists():
+            return None  # not a run folder, or one still being created
+        # Writes are atomic, so this is damage from outside; show it rather than hide the run.
+        st = {"status": "failed", "error": "status.json is unreadable (damaged file)"}
+    cfg = cfg or {}
     status = st.get("status") if st.get("status") in STATUSES else "failed"
     error = st.get("error")
     if status in ACTIVE_STATUSES:
@@ -569,21 +590,28 @@ class RunContext:
         return self.run_dir / name
 
 
-def _heartbeat_loop(ctx: RunContext, done: threading.Event, cancel_seen: list[float]) -> None:
+def _heartbeat_loop(ctx: RunContext, done: threading.Event) -> None:
     """Keep the heartbeat fresh even during a long step; stop a trainer that ignores a cancel request."""
-    while not done.wait(HEARTBEAT_S):
-        with contextlib.suppress(OSError):
-            ctx._write_status(heartbeat=time.time())
-        if ctx.should_stop():
-            if not cancel_seen:
-                cancel_seen.append(time.monotonic())
-            elif (
-                time.monotonic() - cancel_seen[0] > CANCEL_GRACE_S and ctx._status.get("status") == "running"
-            ):
-                # The trainer did not return in time: the promise is "cancel takes effect within 2 s".
-                with contextlib.suppress(OSError):
-                    ctx._write_status(status="cancelled", finished=time.time(), error="cancelled by the user")
-                os._exit(0)
+    deadline = None  # wall-clock time by which a cancelled run must be gone
+    last_beat = 0.0
+    while not done.wait(HEARTBEAT_S if deadline is None else 0.05):
+        now = time.time()
+        if now - last_beat >= HEARTBEAT_S:
+            last_beat = now
+            with contextlib.suppress(OSError):
+                ctx._write_status(heartbeat=now)
+        if deadline is None and ctx.should_stop():
+            # Count the grace from when cancel() was called (its file says), not from when we noticed.
+            asked = (_read_json(ctx.run_dir / CANCEL_FILE) or {}).get("time")
+            asked = asked if isinstance(asked, int | float) and asked <= now else now
+            deadline = asked + CANCEL_GRACE_S
+        if deadline is not None and now > deadline and ctx._status.get("status") == "running":
+            # The trainer did not return in time: the promise is "cancel takes effect within 2 s".
+            with contextlib.suppress(OSError):
+                ctx._write_status(
+                    status="cancelled", finished=now, error="cancelled by the user (forced stop)"
+                )
+            os._exit(0)
 
 
 def _older_run_waiting(ctx: RunContext, root: Path, pool: str) -> bool:
@@ -645,7 +673,7 @@ def execute_run(run_dir: Path | str, verbose: bool = False) -> str:
             signal.signal(sig, on_signal)
 
     done = threading.Event()
-    beat = threading.Thread(target=_heartbeat_loop, args=(ctx, done, []), daemon=True)
+    beat = threading.Thread(target=_heartbeat_loop, args=(ctx, done), daemon=True)
     beat.start()
     slot_fd = None
     try:

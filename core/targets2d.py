@@ -6,7 +6,9 @@ A `BlackBox` hides its model: it answers predict / predict_proba and counts ever
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import ContextDecorator
 
 import numpy as np
 import torch
@@ -19,6 +21,30 @@ from core.validate import check_choice, check_finite_array, check_int
 
 TARGET_KINDS = ("svm", "forest", "knn")
 TARGET_NAMES = {"svm": "RBF SVM", "forest": "Random forest", "knn": "k-NN (k=15)", "mlp": "MLP"}
+
+
+class one_torch_thread(ContextDecorator):  # lower case: used like a function, @one_torch_thread()
+    """Run 2D-toy work on one intra-op thread: on tensors of a few hundred numbers extra threads only spin, and
+    on a shared classroom server (many sessions, few cores) they made training 10–20× slower. Nested and
+    concurrent uses share one counter, so the previous setting comes back when the last one leaves."""
+
+    _lock = threading.Lock()
+    _depth = 0
+    _saved = 1
+
+    def __enter__(self) -> one_torch_thread:
+        with one_torch_thread._lock:
+            if one_torch_thread._depth == 0:
+                one_torch_thread._saved = torch.get_num_threads()
+                torch.set_num_threads(1)
+            one_torch_thread._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with one_torch_thread._lock:
+            one_torch_thread._depth -= 1
+            if one_torch_thread._depth == 0:
+                torch.set_num_threads(one_torch_thread._saved)
 
 
 class BlackBox:

@@ -1,9 +1,11 @@
 """Training from the command line — the same runs the app launches, so a TA can prepare them on a GPU box.
 
     python -m core.train gan --loss wgan-gp --arch dcgan --steps 3000 --device auto --runs-dir runs
+    python -m core.train gan --data-dir /data/mnist    # MNIST IDX files from there (else $ADVLAB_DATA_DIR, ./data)
     python -m core.train robust --mode fgsm_rs --eps 0.3 --epochs 10 --device auto
     python -m core.train gan --steps 500 --detach      # start in the background, print the run id
     python -m core.train list                          # every run with its status
+    python -m core.train mnist --download --data-dir data   # fetch the full MNIST once (else: offline subset)
     python -m core.train cancel <run_id>
     python -m core.train run <run_dir>                 # execute a created run (what core.runs.launch spawns)
 
@@ -61,6 +63,14 @@ def trainer_for(kind: str) -> tuple[type, Any]:
     return getattr(module, config_name), getattr(module, fn_name)
 
 
+DATA_DIR_HELP = "folder with the MNIST IDX files (default: $ADVLAB_DATA_DIR or ./data)"
+
+
+def config_fields(kind: str) -> set[str]:
+    """Names of the fields of a kind's Config dataclass."""
+    return {f.name for f in dataclasses.fields(trainer_for(kind)[0])}
+
+
 # -- flags from a Config dataclass -----------------------------------------------------------------------
 def _field_type(tp: Any) -> Any:
     """int / float / str / bool of an annotation (X | None -> X)."""
@@ -106,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     kinds = trainers()
     parser = argparse.ArgumentParser(prog="python -m core.train", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*kinds, "list", "cancel", "run"]) + "}")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join([*kinds, "list", "cancel", "mnist", "run"]) + "}")  # fmt: skip
     p_run = sub.add_parser("run", help="execute an already-created run folder (what the app spawns)")
     p_run.add_argument("run_dir", type=Path)
     p_list = sub.add_parser("list", help="list the runs")
@@ -114,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     p_cancel = sub.add_parser("cancel", help="ask a run to stop")
     p_cancel.add_argument("run_id")
     p_cancel.add_argument("--runs-dir", type=Path, default=None)
+    p_data = sub.add_parser("mnist", help="say which MNIST source the runs will use; --download fetches it")
+    p_data.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
+    p_data.add_argument("--download", action="store_true", help="fetch the full MNIST via fetch_openml first")
     command = argv[0] if argv else None
     for kind in kinds:
         p = sub.add_parser(kind, help=f"train a new {kind!r} run in the foreground")
@@ -124,9 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--quiet", action="store_true", help="no progress lines")
         if kind == command:  # import only the trainer that is asked for
             try:
-                add_config_flags(p, trainer_for(kind)[0])
+                config_cls = trainer_for(kind)[0]
             except ValueError as err:
                 parser.error(str(err))
+            if "data_dir" not in {f.name for f in dataclasses.fields(config_cls)}:
+                p.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
+            add_config_flags(p, config_cls)
     args = parser.parse_args(argv)
 
     try:
@@ -135,14 +151,23 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "list":
             _print_runs(args.runs_dir)
             return 0
+        elif args.command == "mnist":
+            from core.mnist.data import load_mnist
+
+            data = load_mnist("auto", args.data_dir, download=args.download)
+            print(f"{data.source}: {data.description}")
+            return 0
         elif args.command == "cancel":
             runs.cancel(args.run_id, args.runs_dir)
             print(f"cancel requested for {args.run_id}")
             return 0
         else:
-            config = {
-                k: v for k, v in vars(args).items() if k not in ("command", "runs_dir", "detach", "quiet")
-            }
+            own = config_fields(args.command)
+            if getattr(args, "data_dir", None) is not None and "data_dir" not in own:
+                # The data folder reaches the trainer (and a detached run) through the environment.
+                os.environ["ADVLAB_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
+            skip = {"command", "runs_dir", "detach", "quiet"} | ({"data_dir"} - own)
+            config = {k: v for k, v in vars(args).items() if k not in skip}
             if args.detach:
                 print(runs.launch(args.command, config, args.runs_dir))
                 return 0

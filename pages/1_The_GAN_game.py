@@ -29,8 +29,8 @@ with left:
     )
     means_text, stds_text = "-2, 2", "0.5, 0.5"
     if data == "custom":
-        means_text = ui.text("Means μ_k (comma separated)", "p_means", "-2, 2")
-        stds_text = ui.text("Standard deviations σ_k (> 0, one per mean)", "p_stds", "0.5, 0.5")
+        means_text = ui.text("Means μ_k (comma separated, |μ| ≤ 20)", "p_means", "-2, 2")
+        stds_text = ui.text("Standard deviations σ_k (0.05 … 5, one per mean)", "p_stds", "0.5, 0.5")
 with right:
     st.subheader("Generator p_G")
     shape = ui.radio(
@@ -97,13 +97,13 @@ ui.metric_row(
 ui.metric_row(
     {
         "W1(p, p_G)": f"{r.w1:.4f}",
-        "|∂L_G/∂θ| saturating": f"{abs(r.grad_saturating):.2e}",
-        "|∂L_G/∂θ| non-saturating": f"{abs(r.grad_non_saturating):.2e}",
+        "|∂L_G/∂θ| sat.": f"{abs(r.grad_saturating):.2e}",
+        "|∂L_G/∂θ| non-sat.": f"{abs(r.grad_non_saturating):.2e}",
     },
     help={
         "W1(p, p_G)": "Earth mover's distance (data units): keeps growing with the separation, unlike JSD.",
-        "|∂L_G/∂θ| saturating": "Gradient of E_pG[log(1 − D*)] with respect to the generator's offset θ.",
-        "|∂L_G/∂θ| non-saturating": "Gradient of −E_pG[log D*] with respect to the generator's offset θ.",
+        "|∂L_G/∂θ| sat.": "Gradient of E_pG[log(1 − D*)] with respect to the generator's offset θ.",
+        "|∂L_G/∂θ| non-sat.": "Gradient of −E_pG[log D*] with respect to the generator's offset θ.",
     },
 )
 st.caption(
@@ -116,18 +116,17 @@ ui.look_for(
     "the red D* is flat at ≈ 0 over every orange sample: nothing tells the generator where to go. "
     "The green critic keeps a slope of 1 there, pointing the samples towards the data."
 )
-f1, f2, f3 = st.columns(3)
-f1.latex(r"D^*(x) = \frac{p(x)}{p(x) + p_G(x)}")
-f2.latex(r"V(G, D^*) = 2\,\mathrm{JSD}(p\,\|\,p_G) - \log 4")
-f3.latex(r"f^*(x) = \int_{-\infty}^{x} \operatorname{sign}\big(F_G(t) - F_p(t)\big)\,dt")
+st.latex(r"D^*(x) = \frac{p(x)}{p(x) + p_G(x)} \qquad V(G, D^*) = 2\,\mathrm{JSD}(p\,\|\,p_G) - \log 4")
 ui.chart(figs.discriminator_figure(r, show_critic=show_critic), key="fig1")
+st.latex(r"f^*(x) = \int_{-\infty}^{x} \operatorname{sign}\big(F_G(t) - F_p(t)\big)\,dt")
 st.caption(
     "Green: f*, the optimal critic of W1's dual (the sup over 1-Lipschitz f of E_p f − E_pG f), drawn "
     "rescaled to [0, 1] so it shares D*'s axis; its slope is ±1 everywhere, never flat."
 )
 
 st.subheader("Problem 1: D* maximises the objective at every x")
-c3, c4 = st.columns(2)
+# Side by side on laptops; stacked on the projector, where the larger fonts need the full width.
+c3, c4 = (st.container(), st.container()) if ctx.presenter else st.columns(2)
 with c3:
     ui.look_for(
         "the red curve (D = D*) lies above the grey one (D = ½) everywhere; the gap integrates to 2·JSD."

@@ -12,6 +12,7 @@ from core.gan1d import CRITIC_LABELS, CRITICS, DEFAULT_CRITICS, Gan1DConfig, tra
 from ui import common as ui
 
 PAGE_STEPS = 1000  # the page's default run (the benchmark's is 2000): a few seconds on a laptop
+D = Gan1DConfig()  # the defaults of every setting
 STORE_SIZE = 12
 
 ctx = ui.setup_page("1D GAN critics", "📉")
@@ -34,40 +35,80 @@ left, mid, right = st.columns([1.2, 2.6, 1.2])
 with left:
     data = ui.select("Data p", "data", list(PRESETS), "two_modes", format_func=lambda k: PRESET_LABELS[k])
 with mid:
-    critics = ui.multiselect("Critics to compare", "critics", list(CRITICS), list(DEFAULT_CRITICS),
-                             format_func=lambda k: CRITIC_LABELS[k])
+    critics = ui.multiselect(
+        "Critics to compare",
+        "critics",
+        list(CRITICS),
+        list(DEFAULT_CRITICS),
+        format_func=lambda k: CRITIC_LABELS[k],
+    )
 with right:
-    start = ui.radio("Generator starts", "start", ["disjoint", "overlapping"], "disjoint",
-                     format_func=lambda k: "far from the data" if k == "disjoint" else "on the data",
-                     help="'Far from the data' is the sheet's Figure 1 vs Figure 2 story: disjoint supports.")
+    start = ui.radio(
+        "Generator starts",
+        "start",
+        ["disjoint", "overlapping"],
+        "disjoint",
+        format_func=lambda k: "far from the data" if k == "disjoint" else "on the data",
+        help="'Far from the data' is the sheet's Figure 1 vs Figure 2 story: disjoint supports.",
+    )
 
 with st.expander("Hyperparameters (defaults: the papers' toy settings, tuned for 1D)"):
     c1, c2, c3, c4 = st.columns(4)
     steps = c1.number("Generator steps", "steps", 0, 20000, PAGE_STEPS, 100)
-    batch = c1.number("Batch", "batch", 2, 4096, 256, 32)
-    n_critic = c1.number("n_critic (WGAN critics)", "n_critic", 1, 20, 5, 1,
-                         help="Critic steps per generator step for weight clipping and gradient penalty.")
-    lr_g = c2.number("Generator learning rate", "lr_g", 0.0, 0.1, 2e-3, 1e-4, format="%.4f")
-    lr_d = c2.number("Critic learning rate", "lr_d", 0.0, 0.1, 2e-3, 1e-4, format="%.4f")
-    lr_decay = c2.checkbox("Learning rates decay to 0", "lr_decay", True)
-    beta1 = c3.number("Adam β1", "beta1", 0.0, 0.999, 0.5, 0.05)
-    beta2 = c3.number("Adam β2", "beta2", 0.0, 0.9999, 0.9, 0.01)
-    noise = c3.radio("Noise z", "noise", ["uniform", "gaussian"], "uniform")
-    clip = c4.number("Weight clip c", "clip", -1.0, 1.0, 0.05, 0.01, format="%.3f")
-    gp_lambda = c4.number("Gradient penalty λ", "gp_lambda", -100.0, 100.0, 1.0, 0.1)
-    noise_sigma = c4.number("Instance noise σ₀", "noise_sigma", -10.0, 10.0, 1.0, 0.1)
+    batch = c1.number("Batch", "batch", 2, 4096, D.batch, 32)
+    n_critic = c1.number(
+        "n_critic (WGAN critics)",
+        "n_critic",
+        1,
+        20,
+        D.n_critic,
+        1,
+        help="Critic steps per generator step for weight clipping and gradient penalty.",
+    )
+    lr_g = c2.number("Generator learning rate", "lr_g", 0.0, 0.1, D.lr_g, 1e-5, format="%.5f")
+    lr_d = c2.number("Critic learning rate", "lr_d", 0.0, 0.1, D.lr_d, 1e-4, format="%.4f")
+    lr_decay = c2.checkbox("Learning rates decay to 0", "lr_decay", D.lr_decay)
+    beta1 = c3.number("Adam β1", "beta1", 0.0, 0.999, D.beta1, 0.05)
+    beta2 = c3.number("Adam β2", "beta2", 0.0, 0.9999, D.beta2, 0.01)
+    noise = c3.radio("Noise z", "noise", ["uniform", "gaussian"], D.noise)
+    clip = c4.number("Weight clip c", "clip", -1.0, 1.0, D.clip, 0.01, format="%.3f")
+    gp_lambda = c4.number("Gradient penalty λ", "gp_lambda", -100.0, 100.0, D.gp_lambda, 0.1)
+    noise_sigma = c4.number("Instance noise σ₀", "noise_sigma", -10.0, 10.0, D.noise_sigma, 0.1)
     c5, c6, c7 = st.columns(3)
-    perfect_loss = c5.radio("Generator loss vs D*", "perfect_loss", ["minimax", "non_saturating"], "minimax",
-                            help="minimax = the sheet's log(1 − D*(G(z))), which saturates.")
-    standard_loss = c6.radio("Generator loss vs learned D", "standard_loss", ["non_saturating", "minimax"],
-                             "non_saturating")
-    snapshots = c7.number("Frames (snapshots)", "snapshots", 2, 200, 100, 10)
+    perfect_loss = c5.radio(
+        "Generator loss vs D*",
+        "perfect_loss",
+        ["minimax", "non_saturating"],
+        "minimax",
+        help="minimax = the sheet's log(1 − D*(G(z))), which saturates.",
+    )
+    standard_loss = c6.radio(
+        "Generator loss vs learned D", "standard_loss", ["non_saturating", "minimax"], "non_saturating"
+    )
+    snapshots = c7.number("Frames (snapshots)", "snapshots", 2, 200, D.snapshots, 10)
 
 with ui.user_errors():
-    cfg = Gan1DConfig(data=data, critics=tuple(critics), start=start, noise=noise, steps=steps, batch=batch,
-                      n_critic=n_critic, lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, lr_decay=lr_decay,
-                      clip=clip, gp_lambda=gp_lambda, noise_sigma=noise_sigma, perfect_loss=perfect_loss,
-                      standard_loss=standard_loss, snapshots=snapshots, seed=ctx.seed)
+    cfg = Gan1DConfig(
+        data=data,
+        critics=tuple(critics),
+        start=start,
+        noise=noise,
+        steps=steps,
+        batch=batch,
+        n_critic=n_critic,
+        lr_g=lr_g,
+        lr_d=lr_d,
+        beta1=beta1,
+        beta2=beta2,
+        lr_decay=lr_decay,
+        clip=clip,
+        gp_lambda=gp_lambda,
+        noise_sigma=noise_sigma,
+        perfect_loss=perfect_loss,
+        standard_loss=standard_loss,
+        snapshots=snapshots,
+        seed=ctx.seed,
+    )
 
 store = _results()
 clicked = st.button("▶ Train", type="primary", key="train")
@@ -85,8 +126,11 @@ if result is None and (clicked or first_visit):
         n = len(partial.steps)
         if n == 1 or n - shown["n"] >= max(cfg.snapshots // 4, 1):
             shown["n"] = n
-            live.plotly_chart(apply_theme(figs.animation_figure(partial, max_frames=1), ui.presenter_on()),
-                              width="stretch", key=f"live_{n}")
+            live.plotly_chart(
+                apply_theme(figs.animation_figure(partial, max_frames=1), ui.presenter_on()),
+                width="stretch",
+                key=f"live_{n}",
+            )
 
     with ui.user_errors():
         result = train_critics(cfg, progress=bar, on_snapshot=show_partial)
@@ -99,8 +143,10 @@ elif result is None:
     st.info("Settings changed: press **▶ Train** to run them.", icon="👆")
     st.stop()
 
-st.caption(f"Trained {int(result.steps[-1])} generator steps for {len(result.critics)} critics in "
-           f"{result.seconds:.1f} s · seed {cfg.seed}")
+st.caption(
+    f"Trained {int(result.steps[-1])} generator steps for {len(result.critics)} critics in "
+    f"{result.seconds:.1f} s · seed {cfg.seed}"
+)
 ui.look_for(
     "press ▶ Play. Against the perfect D* (red dots) the generator's samples get no push at all — D* is flat at 0 "
     "on them — so they never move; the smooth critics slope towards the data and drag the samples across. "
@@ -108,22 +154,34 @@ ui.look_for(
 )
 c_left, c_right = st.columns([3, 2])
 with c_left:
-    st.latex(r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D(G(z))\big)\big]")
+    st.latex(
+        r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D(G(z))\big)\big]"
+    )
 with c_right:
-    st.latex(r"\min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))],\quad "
-             r"\lambda\,(\|\nabla_x f(\hat x)\|_2-1)^2")
+    st.latex(
+        r"\min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))],\quad "
+        r"\lambda\,(\|\nabla_x f(\hat x)\|_2-1)^2"
+    )
 ui.chart(figs.animation_figure(result), key="gan1d_panels")
 
-ui.look_for("the perfect critic's JSD stays at log 2 (its generator never moves); the Lipschitz critics bring "
-            "JSD and W1 down. W1 measures how far the mass must travel, so it falls smoothly even while the "
-            "supports are still disjoint — JSD only drops once they overlap.")
-st.latex(r"\mathrm{JSD}(p\,\|\,p_G)=\tfrac12\mathrm{KL}\big(p\,\|\,\tfrac{p+p_G}{2}\big)+\tfrac12\mathrm{KL}"
-         r"\big(p_G\,\|\,\tfrac{p+p_G}{2}\big),\qquad W_1(p,p_G)=\int|F_p(x)-F_{p_G}(x)|\,dx")
+ui.look_for(
+    "the perfect critic's JSD stays at log 2 (its generator never moves); the Lipschitz critics bring "
+    "JSD and W1 down. W1 measures how far the mass must travel, so it falls smoothly even while the "
+    "supports are still disjoint — JSD only drops once they overlap."
+)
+st.latex(
+    r"\mathrm{JSD}(p\,\|\,p_G)=\tfrac12\mathrm{KL}\big(p\,\|\,\tfrac{p+p_G}{2}\big)+\tfrac12\mathrm{KL}"
+    r"\big(p_G\,\|\,\tfrac{p+p_G}{2}\big),\qquad W_1(p,p_G)=\int|F_p(x)-F_{p_G}(x)|\,dx"
+)
 ui.chart(figs.curves_figure(result), key="gan1d_curves")
 
 final = result.final()
-ui.metric_row({CRITIC_LABELS[c].split(",")[0]: f"JSD {final[c]['jsd_final']:.3f} · W1 {final[c]['w1_final']:.2f}"
-               for c in result.critics})
+ui.metric_row(
+    {
+        CRITIC_LABELS[c].split(",")[0]: f"JSD {final[c]['jsd_final']:.3f} · W1 {final[c]['w1_final']:.2f}"
+        for c in result.critics
+    }
+)
 for name, reason in zip(result.critics, result.stop_reason, strict=True):
     if reason:
         st.warning(f"{CRITIC_LABELS[name]}: {reason}. Its curve ends there.", icon="🛑")

@@ -34,6 +34,7 @@ with c3:
         0.1,
         0.01,
         help="Every weight and bias is clamped to [−c, c]; c must be > 0.",
+        format="%.3f",
     )
 
 
@@ -57,13 +58,13 @@ with ui.user_errors():
     r = analyse(int(in_dim), int(width), int(layers), activation, seed, int(n_iter), float(clip_c))
 
 st.subheader("1 · One layer: the spectral norm by power iteration vs the SVD")
-f1, f2 = st.columns(2)
-f1.latex(r"\mathrm{Lip}(x \mapsto Wx + b) = \sigma(W) = \sup_{\|x\|_2 = 1} \|Wx\|_2")
-f2.latex(
+st.latex(r"\mathrm{Lip}(x \mapsto Wx + b) = \sigma(W) = \sup_{\|x\|_2 = 1} \|Wx\|_2")
+st.latex(
     r"u \leftarrow \frac{Wv}{\|Wv\|},\quad v \leftarrow \frac{W^\top u}{\|W^\top u\|},\quad "
     r"\hat\sigma_k = u^\top W v"
 )
-g1, g2 = st.columns(2)
+# Side by side on laptops; stacked on the projector, where the larger fonts need the full width.
+g1, g2 = (st.container(), st.container()) if ctx.presenter else st.columns(2)
 with g1:
     ui.look_for(
         "orange (power iteration) climbs to grey (SVD) as k grows; clipping lowers every bar, "
@@ -76,6 +77,8 @@ with g2:
         "which is why SN-GAN does one round per training step."
     )
     ui.chart(figs.power_iteration_figure(r), key="power")
+with st.expander("Per-layer numbers"):
+    st.dataframe(r.layer_table(), hide_index=True, width="stretch")
 
 st.subheader("2 · The whole critic: product bound vs measured gradient norm")
 st.latex(
@@ -101,9 +104,8 @@ ui.look_for(
 ui.chart(figs.bounds_figure(r), key="bounds")
 
 st.subheader("3 · Weight clipping (WGAN) vs spectral normalisation (SN-GAN)")
-h1, h2 = st.columns(2)
-h1.latex(r"\text{clip: } w \leftarrow \min(\max(w, -c), c) \;\Rightarrow\; \sigma(W) \le c\sqrt{mn}")
-h2.latex(r"\text{SN: } W_i \leftarrow \frac{W_i}{\sigma(W_i)} \;\Rightarrow\; \prod_i \sigma(W_i) = 1")
+st.latex(r"\text{clip: } w \leftarrow \min(\max(w, -c), c) \;\Rightarrow\; \sigma(W) \le c\sqrt{mn}")
+st.latex(r"\text{SN: } W_i \leftarrow \frac{W_i}{\sigma(W_i)} \;\Rightarrow\; \prod_i \sigma(W_i) = 1")
 ui.look_for(
     "every curve falls like c^L: the clip level, not the data, decides how steep the critic "
     "may be, and the worst-case constant depends on the architecture."

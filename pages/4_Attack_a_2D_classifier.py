@@ -15,8 +15,13 @@ st.markdown(
 )
 st.latex(r"\delta^* = \arg\max_{\|\delta\| \le \epsilon} L_\theta(x + \delta, y), \qquad x' = x + \delta^*")
 
-DATASET_TEXT = {"moons": "two moons", "circles": "circles", "blobs": "three blobs", "xor": "XOR",
-                "spirals": "spirals"}
+DATASET_TEXT = {
+    "moons": "two moons",
+    "circles": "circles",
+    "blobs": "three blobs",
+    "xor": "XOR",
+    "spirals": "spirals",
+}
 METHOD_TEXT = {"fgsm": "FGSM (one gradient)", "pgd": "PGD (with its path)", "exact": "exact δ* (brute force)"}
 
 
@@ -46,7 +51,7 @@ def _curves(dataset: str, noise: float, model: str, seed: int):
 def _pick_clicked_point() -> None:
     """A click on a data point (plotly selection) becomes the point index, before the index widget is drawn."""
     event = st.session_state.get("attack_map")
-    for p in (event.selection.points if event else []):
+    for p in event.selection.points if event else []:
         idx = p.get("customdata")
         idx = idx[0] if isinstance(idx, list) else idx
         if isinstance(idx, int | float):
@@ -64,8 +69,13 @@ with c1:
 with c2:
     noise = ui.slider("Noise", "noise", 0.0, 0.5, 0.15, 0.01, help="How much the classes overlap.")
 with c3:
-    model_kind = ui.radio("Classifier", "model", toy2d.MODELS, "mlp",
-                          format_func={"mlp": "MLP (2×32, SiLU)", "logistic": "logistic regression"}.get)
+    model_kind = ui.radio(
+        "Classifier",
+        "model",
+        toy2d.MODELS,
+        "mlp",
+        format_func={"mlp": "MLP (2×32, SiLU)", "logistic": "logistic regression"}.get,
+    )
 with c4:
     steps = ui.slider("PGD steps", "steps", 1, 50, 20, 1, help="Step size α = 2.5·ε / steps; random start.")
 
@@ -75,8 +85,15 @@ n_points = len(toy.y)
 
 c1, c2, c3 = st.columns([2, 1, 1])
 with c1:
-    eps = ui.slider("Budget ε (radius of both balls)", "eps", 0.0, 1.0, 0.3, 0.01,
-                    help="Data are standardised to roughly [−2, 2]², so ε = 0.3 is 7.5 % of the range.")
+    eps = ui.slider(
+        "Budget ε (radius of both balls)",
+        "eps",
+        0.0,
+        1.0,
+        0.3,
+        0.01,
+        help="Data are standardised to roughly [−2, 2]², so ε = 0.3 is 7.5 % of the range.",
+    )
 story = _story_point(dataset, noise, model_kind, ctx.seed, eps)
 if st.session_state.get("point", 0) > n_points - 1:  # a smaller dataset than the link's index
     st.session_state["point"] = n_points - 1
@@ -84,8 +101,12 @@ with c2:
     index = ui.number("Point index (or click a point)", "point", 0, n_points - 1, story, 1)
 with c3:
     st.write("")
-    st.button("🎯 A point that tells Problem 3's story", on_click=_set_point, args=(story,),
-              help="A point that FGSM's L∞ corner pushes across the boundary while FGSM-L2 does not.")
+    st.button(
+        "🎯 A point that tells Problem 3's story",
+        on_click=_set_point,
+        args=(story,),
+        help="A point that FGSM's L∞ corner pushes across the boundary while FGSM-L2 does not.",
+    )
 methods = ui.multiselect("Show", "show", list(METHOD_TEXT), list(METHOD_TEXT), format_func=METHOD_TEXT.get)
 
 with ui.user_errors():
@@ -93,11 +114,17 @@ with ui.user_errors():
 
 left, right = st.columns([4, 3], gap="large")
 with left:
-    ui.look_for("the red diamond (FGSM-L∞) always sits on a corner of the square, the blue one (FGSM-L2) on the "
-                "circle along the gradient; stars mark the exact δ*. The legend says which attacks flip the label. "
-                "Click any data point to attack it instead.")
-    ui.chart(figs.attack_map_figure(toy.X, toy.y, result, tuple(methods)), key="attack_map",
-             on_select=_pick_clicked_point, selection_mode="points")
+    ui.look_for(
+        "the red diamond (FGSM-L∞) always sits on a corner of the square, the blue one (FGSM-L2) on the "
+        "circle along the gradient; stars mark the exact δ*. The legend says which attacks flip the label. "
+        "Click any data point to attack it instead."
+    )
+    ui.chart(
+        figs.attack_map_figure(toy.X, toy.y, result, tuple(methods)),
+        key="attack_map",
+        on_select=_pick_clicked_point,
+        selection_mode="points",
+    )
 with right:
     st.subheader("Problem 3: why FGSM picks a corner")
     st.markdown("FGSM replaces the loss by its first-order approximation around x:")
@@ -107,29 +134,44 @@ with right:
         "Under ‖δ‖∞ ≤ ε every coordinate is its own problem, |δᵢ| ≤ ε: a linear function gᵢδᵢ on an interval "
         "peaks at an end, +ε if gᵢ > 0 and −ε if gᵢ < 0. All coordinates at ±ε is a **corner** of the square:"
     )
-    st.latex(r"\delta_{\infty}^* = \epsilon\,\operatorname{sign}(\nabla_x L), \qquad "
-             r"\delta_{2}^* = \epsilon\,\frac{\nabla_x L}{\|\nabla_x L\|_2}")
+    st.latex(
+        r"\delta_{\infty}^* = \epsilon\,\operatorname{sign}(\nabla_x L), \qquad "
+        r"\delta_{2}^* = \epsilon\,\frac{\nabla_x L}{\|\nabla_x L\|_2}"
+    )
     st.markdown(
         "The corner reaches √2·ε away in 2D (√d·ε in d dimensions), farther than the circle: the L2 ball "
         "sits inside the L∞ ball. FGSM is exact only where the loss is linear; PGD takes many small steps and "
         "projects back into the ball, and the brute-force δ* is the true answer."
     )
     flips = [figs.attack_label(a) for a in result.attacks.values() if a.flipped and a.method in methods]
-    ui.metric_row({"point": f"#{result.index} (class {result.y})", "clean loss": f"{max(result.loss, 0.0) + 0.0:.3g}",
-                   "attacks that flip it": str(len(flips))})
+    ui.metric_row(
+        {
+            f"point (class {result.y})": f"#{result.index}",
+            "clean loss": f"{max(result.loss, 0.0) + 0.0:.2g}",
+            "label flips": str(len(flips)),
+        }
+    )
     st.dataframe(figs.summary_rows(result), hide_index=True, width="stretch")
 
-ui.look_for("the right panel is FGSM's world: a tilted plane, highest at a corner of the square. Where the left "
-            "panel bends, FGSM's corner misses the true δ* (the star), and PGD's path finds it.")
+ui.look_for(
+    "the right panel is FGSM's world: a tilted plane, highest at a corner of the square. Where the left "
+    "panel bends, FGSM's corner misses the true δ* (the star), and PGD's path finds it."
+)
 ui.chart(figs.loss_zoom_figure(result, tuple(methods)), key="attack_zoom")
 
 st.subheader("Over the whole dataset")
-st.latex(r"\text{fooling rate}(\epsilon) = \frac{\#\{x \text{ correct}: f(x + \delta) \ne y\}}"
-         r"{\#\{x \text{ correct}\}}")
+st.latex(
+    r"\text{fooling rate}(\epsilon) = \frac{\#\{x \text{ correct}: f(x + \delta) \ne y\}}"
+    r"{\#\{x \text{ correct}\}}"
+)
 with ui.user_errors():
     curves = _curves(dataset, noise, model_kind, ctx.seed)
-ui.look_for("at the same ε the L∞ curves lie above the L2 curves (the square contains the circle), and PGD "
-            "(solid) lies above FGSM (dashed): one linear step is not the best attack.")
+ui.look_for(
+    "at the same ε the L∞ curves lie above the L2 curves (the square contains the circle), and PGD "
+    "(solid) lies above FGSM (dashed): one linear step is not the best attack."
+)
 ui.chart(figs.fooling_figure(curves, float(eps)), key="attack_curves")
-st.caption(f"Classifier accuracy on its training data: {toy.accuracy:.1%}. Seed {ctx.seed}. "
-           f"PGD uses a random start in the ball and keeps the highest-loss point it visits.")
+st.caption(
+    f"Classifier accuracy on its training data: {toy.accuracy:.1%}. Seed {ctx.seed}. "
+    f"PGD uses a random start in the ball and keeps the highest-loss point it visits."
+)

@@ -7,7 +7,7 @@ import streamlit as st
 from core import blackbox as bb
 from core.figures import blackbox as figs
 from core.targets2d import TARGET_NAMES, sklearn_target, torch_target, toy_split
-from core.toy2d import DATASETS, train_mlp
+from core.toy2d import DATASETS
 from ui import common as ui
 
 ctx = ui.setup_page("Black-box attacks", "🕶️")
@@ -30,22 +30,36 @@ with c2:
 
 @st.cache_resource(show_spinner="Training the smooth MLP target…", max_entries=16)
 def _mlp(dataset: str, noise: float, seed: int):
-    xtr, ytr, xte, yte = toy_split(dataset, 300, noise, seed)
-    return train_mlp(xtr, ytr, epochs=200, seed=seed)
+    xtr, ytr, _, _ = toy_split(dataset, 300, noise, seed)
+    return bb.train_smooth_target(xtr, ytr, seed)
 
 
 @st.cache_data(show_spinner="Estimating gradients…", max_entries=32)
-def _gradient_quality(dataset: str, noise: float, n_dirs: int, h_for_k: float, seed: int) -> bb.GradientQuality:
+def _gradient_quality(
+    dataset: str, noise: float, n_dirs: int, h_for_k: float, seed: int
+) -> bb.GradientQuality:
     _, _, xte, yte = toy_split(dataset, 300, noise, seed)
-    return bb.gradient_quality(_mlp(dataset, noise, seed), xte, yte, H_GRID, np.arange(1, 41), n_dirs, h_for_k,
-                               seed)
+    return bb.gradient_quality(
+        _mlp(dataset, noise, seed), xte, yte, H_GRID, np.arange(1, 41), n_dirs, h_for_k, seed
+    )
 
 
 @st.cache_data(show_spinner="Attacking the black box…", max_entries=32)
-def _query_budget(dataset: str, noise: float, kind: str, eps: float, norm: str, h: float, n_dirs: int,
-                  max_queries: int, seed: int):
+def _query_budget(
+    dataset: str,
+    noise: float,
+    kind: str,
+    eps: float,
+    norm: str,
+    h: float,
+    n_dirs: int,
+    max_queries: int,
+    seed: int,
+):
     xtr, ytr, xte, yte = toy_split(dataset, 300, noise, seed)
-    target = torch_target(_mlp(dataset, noise, seed)) if kind == "mlp" else sklearn_target(kind, xtr, ytr, seed)
+    target = (
+        torch_target(_mlp(dataset, noise, seed)) if kind == "mlp" else sklearn_target(kind, xtr, ytr, seed)
+    )
     result = bb.query_budget_experiment(target, xte, yte, eps, norm, h, n_dirs, max_queries, seed)
     # the teacher's view of the target's regions (not part of the attacker's query count)
     lo, hi = np.concatenate([xtr, xte]).min(0) - 0.5, np.concatenate([xtr, xte]).max(0) + 0.5
@@ -54,8 +68,12 @@ def _query_budget(dataset: str, noise: float, kind: str, eps: float, norm: str, 
     return result, gx, gy, label
 
 
-@st.cache_data(show_spinner="Training surrogates on each target's answers and attacking them…", max_entries=32)
-def _transfer(dataset: str, noise: float, norm: str, eps_max: float, seed: int) -> dict[str, bb.TransferResult]:
+@st.cache_data(
+    show_spinner="Training surrogates on each target's answers and attacking them…", max_entries=32
+)
+def _transfer(
+    dataset: str, noise: float, norm: str, eps_max: float, seed: int
+) -> dict[str, bb.TransferResult]:
     xtr, ytr, xte, yte = toy_split(dataset, 300, noise, seed)
     return bb.transfer_experiment(xtr, ytr, xte, yte, np.linspace(0.0, eps_max, 13), norm, seed=seed)
 
@@ -63,11 +81,17 @@ def _transfer(dataset: str, noise: float, norm: str, eps_max: float, seed: int) 
 # -- 1. finite differences ---------------------------------------------------------------------------------
 st.header("1 · Estimating ∇ₓL from answers alone")
 f1, f2 = st.columns(2)
-f1.latex(r"\text{coordinate-wise: } \hat g_i = \frac{L(x + h e_i) - L(x - h e_i)}{2h}\quad(2d \text{ queries})")
-f2.latex(r"\text{random (NES): } \hat g = \frac{1}{2hk}\sum_{j=1}^{k}\big(L(x + h u_j) - L(x - h u_j)\big)\,u_j,"
-         r"\; u_j\sim\mathcal N(0, I)")
-st.caption("L is the margin log p_k − log p_y computed from the black box's probabilities. Here the target is a "
-           "smooth MLP, so we (not the attacker) know the true gradient and can score each estimate by its cosine.")
+f1.latex(
+    r"\text{coordinate-wise: } \hat g_i = \frac{L(x + h e_i) - L(x - h e_i)}{2h}\quad(2d \text{ queries})"
+)
+f2.latex(
+    r"\text{random (NES): } \hat g = \frac{1}{2hk}\sum_{j=1}^{k}\big(L(x + h u_j) - L(x - h u_j)\big)\,u_j"
+)
+st.caption(
+    "Random directions u_j ~ N(0, I), 2k queries. "
+    "L is the margin log p_k − log p_y computed from the black box's probabilities. Here the target is a "
+    "smooth MLP, so we (not the attacker) know the true gradient and can score each estimate by its cosine."
+)
 c1, c2 = st.columns(2)
 with c1:
     n_dirs = ui.slider("Random directions k (left chart)", "k", 1, 40, 5, 1)
@@ -77,37 +101,62 @@ with ui.user_errors():
     gq = _gradient_quality(dataset, noise, n_dirs, h_for_k, ctx.seed)
 left, right = st.columns(2)
 with left:
-    ui.look_for("a U: too small an h drowns in float32 round-off, too large an h averages over the curvature.")
+    ui.look_for(
+        "a U: too small an h drowns in float32 round-off, too large an h averages over the curvature."
+    )
     ui.chart(figs.gradient_vs_h(gq), key="fig_fd_h")
 with right:
-    ui.look_for("in 2D, 4 coordinate-wise queries give the exact direction; random directions need more — "
-                "but in d = 784 (MNIST) coordinate-wise costs 1,568 queries per step.")
+    ui.look_for(
+        "in 2D, 4 coordinate-wise queries give the exact direction; random directions need more — "
+        "but in d = 784 (MNIST) coordinate-wise costs 1,568 queries per step."
+    )
     ui.chart(figs.gradient_vs_queries(gq), key="fig_fd_k")
 
 # -- 2. attack under a query budget ------------------------------------------------------------------------
 st.header("2 · An attack that pays per query")
-st.latex(r"x_{t+1} = \Pi_{\|x - x_0\| \le \epsilon}\big(x_t + \alpha\,\mathrm{sign}(\hat g_t)\big),\qquad "
-         r"\text{cost per step} = (2d \text{ or } 2k) + 1 \text{ queries}")
+st.latex(
+    r"x_{t+1} = \Pi_{\|x - x_0\| \le \epsilon}\big(x_t + \alpha\,\mathrm{sign}(\hat g_t)\big),\qquad "
+    r"\text{cost per step} = (2d \text{ or } 2k) + 1 \text{ queries}"
+)
 c1, c2, c3 = st.columns(3)
 with c1:
-    kind = ui.select("Black-box target", "target", ["svm", "forest", "knn", "mlp"], "svm",
-                     format_func=lambda k: TARGET_NAMES[k])
+    kind = ui.select(
+        "Black-box target",
+        "target",
+        ["svm", "forest", "knn", "mlp"],
+        "svm",
+        format_func=lambda k: TARGET_NAMES[k],
+    )
     norm = ui.radio("Norm", "norm", ["inf", "2"], "inf", format_func=lambda n: "L∞" if n == "inf" else "L2")
 with c2:
     eps = ui.slider("Budget ε", "eps", 0.0, 1.5, 0.5, 0.05, help="ε = 0 allows no perturbation at all.")
-    h_attack = ui.select("Step h of the estimates", "h_attack", H_OPTIONS, 1e-2, format_func=lambda v: f"{v:g}",
-                         help="Forests and k-NN are piecewise constant: a tiny h sees no change at all.")
+    h_attack = ui.select(
+        "Step h of the estimates",
+        "h_attack",
+        H_OPTIONS,
+        1e-2,
+        format_func=lambda v: f"{v:g}",
+        help="Forests and k-NN are piecewise constant: a tiny h sees no change at all.",
+    )
 with c3:
     max_queries = ui.slider("Query budget per point", "budget", 10, 500, 200, 10)
     k_attack = ui.slider("Random directions k (attack)", "k_attack", 1, 20, 3, 1)
 with ui.user_errors():
-    qb, gx, gy, label = _query_budget(dataset, noise, kind, eps, norm, h_attack, k_attack, max_queries, ctx.seed)
-ui.metric_row({f"{'coordinate-wise' if m == 'coordinate' else 'random directions'}: fooled within budget":
-               f"{100 * r[-1]:.0f} %" for m, r in qb.success.items()})
+    qb, gx, gy, label = _query_budget(
+        dataset, noise, kind, eps, norm, h_attack, k_attack, max_queries, ctx.seed
+    )
+ui.metric_row(
+    {
+        f"{'coordinate-wise' if m == 'coordinate' else 'random directions'}: fooled within budget": f"{100 * r[-1]:.0f} %"
+        for m, r in qb.success.items()
+    }
+)
 left, right = st.columns(2)
 with left:
-    ui.look_for("the SVM's smooth probabilities give a slope to follow; on a forest or k-NN the answers are "
-                "flat steps, so with a small h the estimate is 0 and the attack never moves.")
+    ui.look_for(
+        "the SVM's smooth probabilities give a slope to follow; on a forest or k-NN the answers are "
+        "flat steps, so with a small h the estimate is 0 and the attack never moves."
+    )
     ui.chart(figs.budget_curves(qb), key="fig_budget")
 with right:
     ui.look_for("each line is one point's path inside its ε-ball; red crosses crossed the target's boundary.")
@@ -115,19 +164,28 @@ with right:
 
 # -- 3. transfer --------------------------------------------------------------------------------------------
 st.header("3 · Transfer: attack your own copy, replay on the target")
-st.markdown("For each scikit-learn target: ask it to label the training points (300 queries), fit an MLP "
-            "*surrogate* to those answers, run white-box PGD on the surrogate, and replay the points on the target.")
+st.markdown(
+    "For each scikit-learn target: ask it to label the training points (300 queries), fit an MLP "
+    "*surrogate* to those answers, run white-box PGD on the surrogate, and replay the points on the target."
+)
 c1, c2 = st.columns(2)
 with c1:
-    t_norm = ui.radio("Norm (transfer)", "t_norm", ["inf", "2"], "inf",
-                      format_func=lambda n: "L∞" if n == "inf" else "L2")
+    t_norm = ui.radio(
+        "Norm (transfer)", "t_norm", ["inf", "2"], "inf", format_func=lambda n: "L∞" if n == "inf" else "L2"
+    )
 with c2:
     eps_max = ui.slider("Largest ε", "eps_max", 0.2, 2.0, 1.2, 0.1)
 with ui.user_errors():
     tr = _transfer(dataset, noise, t_norm, eps_max, ctx.seed)
-ui.metric_row({f"{r.name}: surrogate agrees": f"{100 * r.agreement:.0f} %" for r in tr.values()},
-              help={f"{r.name}: surrogate agrees": "share of test points where surrogate and target give the same "
-                    "label" for r in tr.values()})
-ui.look_for("PGD points made on the surrogate fool every target far more often than random noise of the same "
-            "size (dotted): the models share their gradients' directions near the data.")
+ui.metric_row(
+    {f"{r.name}: surrogate agrees": f"{100 * r.agreement:.0f} %" for r in tr.values()},
+    help={
+        f"{r.name}: surrogate agrees": "share of test points where surrogate and target give the same label"
+        for r in tr.values()
+    },
+)
+ui.look_for(
+    "PGD points made on the surrogate fool every target far more often than random noise of the same "
+    "size (dotted): the models share their gradients' directions near the data."
+)
 ui.chart(figs.transfer_curves(tr), key="fig_transfer")

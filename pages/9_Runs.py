@@ -42,17 +42,32 @@ def label(run_id: str) -> str:
     return f"{run_id} · {extra[:60] + '…' if len(extra) > 61 else extra}" if extra else run_id
 
 
+def keep_valid(key: str, options: list, fallback) -> None:
+    """Runs come and go (and metrics differ by kind): a remembered choice that no longer exists is replaced."""
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if isinstance(value, list):
+        kept = [v for v in value if v in options]
+        if kept != value:
+            st.session_state[key] = kept or fallback
+    elif value not in options:
+        st.session_state[key] = fallback
+
+
 left, right = st.columns([3, 2])
 with left:
     # Compare runs of one kind by default: a GAN's losses and a robust model's accuracies do not share an axis.
     first_kind = by_id[ids[0]].kind
     default_compare = [i for i in ids if by_id[i].kind == first_kind][:3]
+    keep_valid("compare", ids, default_compare)
     compare = ui.multiselect("Runs to compare", "compare", ids, default_compare, format_func=label)
 metric_rows = {i: runs.read_metrics(i) for i in compare}
 metric_options = []
 for rows in metric_rows.values():
     metric_options += [m for m in runs.metric_names(rows) if m not in metric_options]
 with right:
+    keep_valid("metric", metric_options, metric_options[0] if metric_options else None)
     metric = ui.select("Metric to compare", "metric", metric_options, metric_options[0] if metric_options else None,
                        help="Runs of different kinds log different metrics; pick the one to put on the chart.")  # fmt: skip
 c1, c2, c3 = st.columns([2, 1, 2])
@@ -61,6 +76,7 @@ with c1:
 with c2:
     log_y = ui.checkbox("Log scale", "log_y", False)
 with c3:
+    keep_valid("run", ids, ids[0])
     inspect = ui.select("Run to inspect", "run", ids, ids[0], format_func=label)
 
 
@@ -82,8 +98,8 @@ def board() -> None:
                 "elapsed": runs_ui.fmt_duration(r.elapsed_s),
                 "ETA": runs_ui.fmt_duration(r.eta_s) if r.status == "running" else "–",
                 "device": r.device or "–",
-                "settings": details.get(r.run_id, ""),
                 "error": r.error or "",
+                "settings": details.get(r.run_id, ""),
             }
             for r in fresh
         ],

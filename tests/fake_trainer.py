@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -36,4 +37,4 @@ def train_sleep(config: SleepConfig, run) -> None:
         run.log(step, loss=1.0 / step, score=float(step) + 0.01 * rng.standard_normal())
         run.progress(step, config.steps)
     run.save_image("samples.png", (rng.random((28, 56)) * 255).astype(np.uint8))
-    run.save_json("final.json", {"loss": 1.0 / config.steps})
+    run.save_json("final.json", {"loss": 1.0 / config.steps, "data_dir": os.environ.get("ADVLAB_DATA_DIR")})

@@ -69,8 +69,9 @@ def test_fgsm_perturbation_has_norm_exactly_eps(norm):
     model, (x, y) = _mlp(), _batch()
     for eps in (0.05, 0.5, 2.0):
         delta = attacks.fgsm(model, x, y, eps, norm) - x
-        torch.testing.assert_close(attacks.delta_norm(delta, norm), torch.full((x.shape[0],), eps), atol=1e-5,
-                                   rtol=1e-5)
+        torch.testing.assert_close(
+            attacks.delta_norm(delta, norm), torch.full((x.shape[0],), eps), atol=1e-5, rtol=1e-5
+        )
 
 
 def test_fgsm_linf_step_is_the_sign_of_the_gradient():
@@ -93,7 +94,9 @@ def test_fgsm_increases_the_loss_of_a_linear_model():
 def test_pgd_stays_inside_the_ball_and_the_valid_range(norm, random_start):
     model, (x, y) = _mlp(), _batch(16)
     for eps in (0.03, 0.3, 3.0):
-        x_adv = attacks.pgd(model, x, y, eps, norm, steps=7, random_start=random_start, restarts=2, clip=(0.0, 1.0))
+        x_adv = attacks.pgd(
+            model, x, y, eps, norm, steps=7, random_start=random_start, restarts=2, clip=(0.0, 1.0)
+        )
         assert (attacks.delta_norm(x_adv - x, norm) <= eps + 1e-5).all()
         assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
         assert x_adv.shape == x.shape and torch.isfinite(x_adv).all()
@@ -110,11 +113,32 @@ def test_pgd_path_iterates_stay_inside_the_ball(norm):
     assert any(torch.allclose(x_adv[0], p[0]) for p in path)
 
 
+def test_pgd_keep_best_is_never_weaker_than_the_last_iterate():
+    model, (x, y) = _mlp(), _batch(64)
+    for norm in attacks.NORMS:
+        last = attacks.per_example_loss(model, attacks.pgd(model, x, y, 2.0, norm, steps=4), y)
+        best = attacks.per_example_loss(
+            model, attacks.pgd(model, x, y, 2.0, norm, steps=4, keep_best=True), y
+        )
+        assert (best >= last - 1e-6).all()
+
+
+def test_pgd_single_step_without_random_start_is_fgsm_with_step_alpha():
+    model, (x, y) = _mlp(), _batch()
+    for norm in attacks.NORMS:
+        one = attacks.pgd(model, x, y, 0.3, norm, alpha=0.3, steps=1, random_start=False)
+        torch.testing.assert_close(one, attacks.fgsm(model, x, y, 0.3, norm))
+
+
 def test_pgd_with_restarts_never_weaker_than_without():
     model, (x, y) = _mlp(), _batch(64)
     for norm in attacks.NORMS:
-        one = attacks.per_example_loss(model, attacks.pgd(model, x, y, 0.5, norm, steps=5, restarts=1, seed=3), y)
-        five = attacks.per_example_loss(model, attacks.pgd(model, x, y, 0.5, norm, steps=5, restarts=5, seed=3), y)
+        one = attacks.per_example_loss(
+            model, attacks.pgd(model, x, y, 0.5, norm, steps=5, restarts=1, seed=3), y
+        )
+        five = attacks.per_example_loss(
+            model, attacks.pgd(model, x, y, 0.5, norm, steps=5, restarts=5, seed=3), y
+        )
         assert (five >= one - 1e-6).all()
         assert (five > one + 1e-4).any()  # restarts do find something better somewhere
 
@@ -131,7 +155,10 @@ def test_targeted_pgd_moves_towards_the_target_class():
         x_adv = attacks.pgd(model, x, target, 5.0, norm, steps=30, targeted=True)
         with torch.no_grad():
             assert (model(x_adv).argmax(dim=1) == 2).all()
-        before, after = attacks.per_example_loss(model, x, target), attacks.per_example_loss(model, x_adv, target)
+        before, after = (
+            attacks.per_example_loss(model, x, target),
+            attacks.per_example_loss(model, x_adv, target),
+        )
         assert (after <= before + 1e-6).all()
 
 

@@ -66,7 +66,9 @@ def test_attack_stays_in_the_ball_and_within_the_query_budget(moons):
     xtr, ytr, xte, yte = moons
     target = sklearn_target("svm", xtr, ytr, 0)
     target.reset_queries()
-    res = bb.blackbox_attack(target, xte, yte, eps=0.5, norm="inf", method="coordinate", h=1e-2, max_queries=60)
+    res = bb.blackbox_attack(
+        target, xte, yte, eps=0.5, norm="inf", method="coordinate", h=1e-2, max_queries=60
+    )
     assert np.abs(res.x_adv - xte).max() <= 0.5 + 1e-6
     assert target.queries <= 60 * len(xte)
     used = res.queries_to_success[res.success]
@@ -84,9 +86,15 @@ def test_finite_differences_see_nothing_on_a_forest_with_a_tiny_step(moons):
     assert np.mean(np.linalg.norm(est.grad, axis=1) == 0) > 0.9  # piecewise constant: zero almost everywhere
 
 
-def test_transfer_from_a_surrogate_beats_random_noise(moons):
+@pytest.fixture(scope="module")
+def transfer(moons):
     xtr, ytr, xte, yte = moons
-    out = bb.transfer_experiment(xtr, ytr, xte, yte, np.array([0.0, 0.6]), "inf", surrogate_epochs=150)
+    return bb.transfer_experiment(xtr, ytr, xte, yte, np.array([0.0, 0.6]), "inf", surrogate_epochs=150)
+
+
+def test_transfer_from_a_surrogate_beats_random_noise(moons, transfer):
+    xtr = moons[0]
+    out = transfer
     assert set(out) == {"svm", "forest", "knn"}
     for r in out.values():
         assert r.target_success[0] == 0.0
@@ -115,3 +123,35 @@ def test_bad_arguments_name_the_parameter(call, name):
     target: BlackBox = torch_target(_smooth_model())
     with pytest.raises(ValueError, match=f"^{name}"):
         call(target, x, y)
+
+
+def test_gradient_quality_counts_every_query_it_spends():
+    model, (x, y) = _smooth_model(d=2), _points(n=10, d=2)
+    hs, ks = np.array([1e-4, 1e-2]), np.array([1, 3])
+    gq = bb.gradient_quality(model, x, y, hs, ks, n_dirs=4, h_for_k=1e-3)
+    per_point = len(hs) * (2 * 2 + 2 * 4) + int((2 * ks).sum()) + 2 * 2
+    assert gq.queries_counted == len(x) * per_point
+    assert gq.coordinate[:, 1].min() > 0.99  # the smooth model: coordinate-wise is essentially exact
+
+
+def test_page_figures_have_titles_axes_and_no_nan(moons, transfer):
+    from core.figures import blackbox as figs
+
+    xtr, ytr, xte, yte = moons
+    model = _smooth_model(d=2)
+    gq = bb.gradient_quality(model, xte[:20], yte[:20] % 3, np.array([1e-6, 1e-3, 1e-1]), np.array([1, 2]), 2)
+    qb = bb.query_budget_experiment(sklearn_target("knn", xtr, ytr), xte[:20], yte[:20], 0.4, max_queries=20)
+    grid = np.linspace(-2, 2, 5)
+    built = [
+        figs.gradient_vs_h(gq),
+        figs.gradient_vs_queries(gq),
+        figs.budget_curves(qb),
+        figs.attack_map(qb, grid, grid, np.zeros((5, 5), int)),
+        figs.transfer_curves(transfer),
+    ]
+    for fig in built:
+        assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+        assert sum(1 for tr in fig.data if tr.showlegend is not False) > 1  # a legend: more than one trace
+        for tr in fig.data:
+            if tr.type == "scatter" and tr.y is not None:
+                assert np.isfinite(np.array([v for v in tr.y if v is not None], dtype=float)).all()

@@ -200,10 +200,25 @@ def test_play_game_is_seeded():
         (lambda: game.GameConfig(sigma_g=-0.5), "sigma_g"),
         (lambda: game.GameConfig(probe=float("nan")), "probe"),
         (lambda: game.GameConfig(data_means=(0.0,)), "data_stds"),
-        (lambda: game.play_game(game.GameConfig(data_means=(0.0, 1.0), data_stds=(1.0, -1.0))), "stds"),
+        (lambda: game.GameConfig(data_means=(0.0, 1.0), data_stds=(0.5,)), "stds"),
+        (lambda: game.GameConfig(data_means=(0.0, 99.0), data_stds=(0.5, 0.5)), "means"),
+        (lambda: game.GameConfig(data_means=(0.0,), data_stds=(0.001,)), "stds"),
+        (lambda: game.GameConfig(data_means=(0.0, 1.0), data_stds=(1.0, -1.0)), "stds"),
         (lambda: game.play_game("default"), "config"),
         (lambda: game.generator_at_rest(PRESETS["one_gaussian"], "triangle"), "shape"),
         (lambda: game.separation_sweep(PRESETS["uniform"], PRESETS["uniform"], X, np.ones(2)), "p"),
+        (
+            lambda: game.separation_sweep(
+                PRESETS["one_gaussian"], PRESETS["one_gaussian"], X[::-1], np.ones(2)
+            ),
+            "x",
+        ),
+        (
+            lambda: game.separation_sweep(
+                PRESETS["one_gaussian"], PRESETS["one_gaussian"], X, np.ones((2, 2))
+            ),
+            "offsets",
+        ),
         (lambda: game.parse_numbers("p_means", "1, two"), "p_means"),
         (lambda: game.parse_numbers("p_stds", " , "), "p_stds"),
         (lambda: game.parse_numbers("p_stds", "nan"), "p_stds"),

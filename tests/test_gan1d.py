@@ -47,7 +47,11 @@ def test_pushed_forward_density_integrates_to_one_and_matches_a_sample_histogram
     p_g = push_forward(x_of_z, w, lo, dx, n_grid).double().numpy()
     assert np.allclose(p_g.sum(1) * dx, 1.0, atol=1e-6)
     # 400k samples G(z), histogrammed on cells centred at the grid nodes
-    zs = torch.randn(2, 400_000, generator=gen) if noise == "gaussian" else torch.rand(2, 400_000, generator=gen) * 2 - 1
+    zs = (
+        torch.randn(2, 400_000, generator=gen)
+        if noise == "gaussian"
+        else torch.rand(2, 400_000, generator=gen) * 2 - 1
+    )
     xs, _ = nets.forward(flat, zs, H)
     edges = lo - dx / 2 + dx * np.arange(n_grid + 1)
     for k in range(2):
@@ -122,7 +126,7 @@ def test_closed_form_loss_derivatives_match_gan_losses(loss):
     g_real, g_fake = torch.autograd.grad(gan_losses.discriminator_loss(real, fake, loss), (real, fake))
     c_real, c_fake = critic_output_grads(loss, real.detach(), fake.detach())
     assert torch.allclose(c_real / 32, g_real) and torch.allclose(c_fake / 32, g_fake)
-    for g_loss in (["minimax", "non_saturating"] if loss == "non_saturating" else [loss]):
+    for g_loss in ["minimax", "non_saturating"] if loss == "non_saturating" else [loss]:
         (g,) = torch.autograd.grad(gan_losses.generator_loss(fake, g_loss), fake)
         assert torch.allclose(generator_output_grad(g_loss, fake.detach()) / 32, g)
 
@@ -130,8 +134,14 @@ def test_closed_form_loss_derivatives_match_gan_losses(loss):
 # -- constraints after training ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def short_run():
-    cfg = Gan1DConfig(data="three_modes", critics=("weight_clip", "spectral_norm", "lsgan", "instance_noise"),
-                      steps=150, snapshots=6, batch=64, seed=4)
+    cfg = Gan1DConfig(
+        data="three_modes",
+        critics=("weight_clip", "spectral_norm", "lsgan", "instance_noise"),
+        steps=150,
+        snapshots=6,
+        batch=64,
+        seed=4,
+    )
     return train_critics(cfg)
 
 
@@ -156,8 +166,9 @@ def test_every_curve_of_every_critic_is_finite(short_run):
 
 
 def test_a_diverging_critic_is_stopped_with_a_visible_reason():
-    cfg = Gan1DConfig(data="one_gaussian", critics=("perfect", "standard"), steps=40, snapshots=5, lr_g=0.09,
-                      lr_d=0.09, lr_decay=False, beta1=0.0, batch=32)
+    cfg = Gan1DConfig(
+        data="one_gaussian", critics=("perfect", "standard"), steps=40, snapshots=5, lr_g=1000.0, batch=32
+    )  # a huge step throws the generator out of the picture
     r = train_critics(cfg)
     i = r.index("standard")
     assert r.stopped_at[i] > 0 and "diverged" in r.stop_reason[i]
@@ -167,16 +178,37 @@ def test_a_diverging_critic_is_stopped_with_a_visible_reason():
 
 
 def test_bad_settings_name_the_parameter():
-    for kwargs, name in [({"steps": 0}, "steps"), ({"gp_lambda": -1.0}, "gp_lambda"), ({"critics": ("nope",)}, "critics"),
-                         ({"clip": 0.0}, "clip"), ({"data": "moons"}, "data"), ({"snapshots": 500}, "snapshots")]:
+    for kwargs, name in [
+        ({"steps": 0}, "steps"),
+        ({"gp_lambda": -1.0}, "gp_lambda"),
+        ({"critics": ("nope",)}, "critics"),
+        ({"clip": 0.0}, "clip"),
+        ({"data": "moons"}, "data"),
+        ({"snapshots": 500}, "snapshots"),
+    ]:
         with pytest.raises(ValueError, match=f"^{name}"):
             Gan1DConfig(**kwargs)
 
 
 def test_cli_writes_the_curves_and_final_numbers(tmp_path):
     out = tmp_path / "out.json"
-    assert cli_main(["--data", "two_modes", "--critics", "perfect,gradient_penalty", "--steps", "30",
-                     "--snapshots", "4", "--json", str(out)]) == 0
+    assert (
+        cli_main(
+            [
+                "--data",
+                "two_modes",
+                "--critics",
+                "perfect,gradient_penalty",
+                "--steps",
+                "30",
+                "--snapshots",
+                "4",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     payload = json.loads(out.read_text())
     assert set(payload["critics"]) == {"perfect", "gradient_penalty"}
     gp = payload["critics"]["gradient_penalty"]

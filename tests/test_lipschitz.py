@@ -50,6 +50,15 @@ def test_power_iteration_on_torch_tensors_matches_numpy_and_keeps_the_gradient()
     assert warm.item() == pytest.approx(sigma.item(), rel=1e-10)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_power_iteration_runs_on_the_tensor_device_and_agrees_with_cpu():
+    W = torch.tensor(MATRICES[1])
+    cpu = L.power_iteration(W, n_iter=30, seed=2)[0]
+    gpu, u, v = L.power_iteration(W.cuda(), n_iter=30, seed=2)
+    assert gpu.device.type == "cuda" and u.device.type == "cuda" and v.device.type == "cuda"
+    assert gpu.item() == pytest.approx(cpu.item(), rel=1e-10)  # same seeded start vector on every device
+
+
 CONFIGS = [
     L.CriticConfig(in_dim=2, width=32, layers=3, activation="relu", seed=0),
     L.CriticConfig(in_dim=5, width=16, layers=4, activation="tanh", seed=1),
@@ -139,6 +148,8 @@ def test_analyse_critic_reports_power_iteration_and_normalisation_consistently()
     assert r.measured <= r.bound and r.measured_sn <= 1 + 1e-9 and r.measured_clipped <= r.bound_clipped
     for arr in (r.slice_raw, r.slice_clipped, r.slice_sn, r.clip_measured):
         assert np.all(np.isfinite(arr))
+    table = r.layer_table()
+    assert table["σ(W) by SVD"] == r.sigma_exact.tolist() and len(table["layer"]) == CONFIGS[1].layers
     again = L.analyse_critic(cfg)
     assert again.measured == r.measured  # seeded
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from core.mnist.data import load_mnist, to_tensor
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
     """One classifier cache per test session, shared by the xdist workers (a lock file trains it once)."""
+    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
+        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent
@@ -54,7 +57,9 @@ def test_mnist_score_is_ten_for_confident_uniform_classes_and_one_for_a_single_c
     one_hot = np.eye(10)[np.arange(100) % 10]
     assert metrics.mnist_score(one_hot) == pytest.approx(10.0, rel=1e-6)
     assert metrics.mnist_score(np.eye(10)[np.full(100, 3)]) == pytest.approx(1.0, abs=1e-6)
-    assert metrics.mnist_score(np.full((50, 10), 0.1)) == pytest.approx(1.0, abs=1e-6)  # unsure = no information
+    assert metrics.mnist_score(np.full((50, 10), 0.1)) == pytest.approx(
+        1.0, abs=1e-6
+    )  # unsure = no information
 
 
 def test_mnist_score_of_real_test_digits_is_high(classifier, test_images):

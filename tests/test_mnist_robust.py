@@ -29,6 +29,12 @@ def data():
     return load_train_data(SHORT)
 
 
+def small(data, n_train: int = 300, n_test: int = 50):
+    """A cut of the data for the tests that only watch the loop's bookkeeping."""
+    return replace(data, x_train=data.x_train[:n_train], y_train=data.y_train[:n_train],
+                   x_test=data.x_test[:n_test], y_test=data.y_test[:n_test])  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def standard_model(data):
     return fit(replace(SHORT, mode="standard"), data, LocalRun())
@@ -94,9 +100,10 @@ def test_catastrophic_overfitting_guard_triggers_on_a_forced_collapse(data, monk
     # Force the collapse: the guard batch's PGD accuracy climbs, then falls to 0.05 after epoch 3.
     script = iter([0.30, 0.55, 0.05, 0.50, 0.52, 0.51])
     monkeypatch.setattr(robust, "guard_accuracy", lambda *a, **k: next(script))
-    cfg = replace(SHORT, mode="fgsm_rs", epochs=5, train_size=300, eval_size=50, eval_steps=1, warmup_epochs=1.0)
+    cfg = replace(SHORT, mode="fgsm_rs", epochs=5, train_size=300, eval_size=50, eval_steps=1, warmup_epochs=1.0,
+                  guard_gap=1.0)  # fmt: skip
     run = LocalRun()
-    fit(cfg, data, run)
+    fit(cfg, small(data), run)
     rows = {m["epoch"]: m for m in run.metrics}
     assert "guard_triggered" not in rows[2]
     assert rows[3]["guard_triggered"] == 1.0
@@ -108,9 +115,9 @@ def test_guard_stops_early_and_keeps_the_best_weights(data, monkeypatch):
     script = iter([0.40, 0.60, 0.10, 0.9, 0.9])
     monkeypatch.setattr(robust, "guard_accuracy", lambda *a, **k: next(script))
     cfg = replace(SHORT, mode="fgsm", epochs=5, train_size=300, eval_size=50, eval_steps=1, warmup_epochs=0.0,
-                  guard_action="stop")  # fmt: skip
+                  guard_action="stop", guard_gap=1.0)  # fmt: skip
     run = LocalRun()
-    model = fit(cfg, data, run)
+    model = fit(cfg, small(data), run)
     assert [m["epoch"] for m in run.metrics] == [1, 2, 3]  # stopped at the collapse
     best = run.artifacts["checkpoint.pt"]
     assert best["epoch"] == 3
@@ -128,11 +135,19 @@ def test_guard_ignores_drops_before_the_warm_up_is_over():
     assert g.best_epoch == 1 and g.triggers == 1
 
 
+def test_guard_sees_a_model_that_beats_its_own_fgsm_but_not_pgd():
+    # Catastrophic overfitting without a previous peak: 95 % against the training attack, 20 % against PGD.
+    model = robust.RobustCNN(4)
+    g = robust.OverfittingGuard(drop=0.2, gap=0.4)
+    assert not g.check(0.20, 1, model, armed=True, train_acc=0.45)  # an honest weak model
+    assert g.check(0.20, 2, model, armed=True, train_acc=0.95)
+
+
 def test_nan_loss_fails_the_run_with_a_readable_reason(data, monkeypatch):
     monkeypatch.setattr(robust.F, "cross_entropy", lambda *a, **k: torch.tensor(float("nan"), requires_grad=True))
     cfg = replace(SHORT, mode="standard", epochs=1, train_size=200, eval_size=20)
     with pytest.raises(FloatingPointError, match="loss became NaN at step 1"):
-        fit(cfg, data, LocalRun())
+        fit(cfg, small(data), LocalRun())
 
 
 def test_cli_trains_a_tiny_run_and_writes_its_checkpoint_and_evaluation(tmp_path):
@@ -143,7 +158,7 @@ def test_cli_trains_a_tiny_run_and_writes_its_checkpoint_and_evaluation(tmp_path
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240,
                          env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1", "ADVLAB_RUNS_DIR": str(runs_dir)})  # fmt: skip
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    (run_dir,) = list(runs_dir.iterdir())
+    (run_dir,) = [p for p in runs_dir.iterdir() if p.name.startswith("robust-")]
     status = json.loads((run_dir / "status.json").read_text())
     assert status["status"] == "done", status
     evaluation = json.loads((run_dir / "evaluation.json").read_text())

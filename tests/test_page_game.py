@@ -54,7 +54,7 @@ def test_moving_the_generator_onto_the_data_makes_jsd_zero_and_the_value_minus_l
 
 
 def test_a_deep_link_reproduces_the_view():
-    at = open_page(PAGE, query={"data": "two_modes", "theta": "8.0", "critic": "0"})
+    at = open_page(PAGE, query={"data": "two_modes", "theta": "8.0", "critic": "0", "presenter": "1"})
     assert not at.exception
     assert at.selectbox(key="data").value == "two_modes" and at.slider(key="theta").value == 8.0
     assert float(metrics(at)["JSD(p‖p_G)"].split()[0]) == pytest.approx(LOG2, abs=1e-3)

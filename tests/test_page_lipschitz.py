@@ -22,6 +22,7 @@ def test_default_view_shows_bound_above_measured_and_every_chart():
     assert float(m["∏ σ after normalisation"]) == pytest.approx(1.0, abs=1e-6)
     figures = plotly_figures(at)
     assert len(figures) == 6
+    assert at.dataframe and len(at.dataframe[0].value) == 3  # the per-layer table: one row per layer
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert any("Power iteration" in t for t in titles) and any("Problem 2" in t for t in titles)
 

@@ -23,12 +23,15 @@ def values(arr):
     return list(arr)
 
 
-def make_run(runs_dir, status, steps, losses, **config):
+def make_run(runs_dir, status, steps, losses, kind="sleep", **config):
     """A run folder as a trainer leaves it (no process needed): config, status, metrics, samples."""
-    run_dir = runs.create_run("sleep", {"steps": steps, **config}, runs_dir)
+    run_dir = runs.create_run(kind, {"steps": steps, **config}, runs_dir)
     ctx = runs.RunContext(run_dir=run_dir, run_id=run_dir.name)
     for step, loss in enumerate(losses, start=1):
-        ctx.log(step, loss=loss, accuracy=0.5 + step / (2 * steps))
+        if kind == "sleep":
+            ctx.log(step, loss=loss, accuracy=0.5 + step / (2 * steps))
+        else:  # another kind of run logs other metrics (like robust vs gan)
+            ctx.log(step, robust_acc=loss)
     ctx.save_image("samples.png", np.zeros((28, 56), np.uint8))
     st = json.loads((run_dir / "status.json").read_text())
     now = time.time()
@@ -41,7 +44,10 @@ def make_run(runs_dir, status, steps, losses, **config):
 
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("ADVLAB_EXTRA_TRAINERS", "tests.fake_trainer:SleepConfig:train_sleep")
+    monkeypatch.setenv(
+        "ADVLAB_EXTRA_TRAINERS",
+        "tests.fake_trainer:SleepConfig:train_sleep,nap=tests.fake_trainer:SleepConfig:train_sleep",
+    )
     monkeypatch.setenv("ADVLAB_RUNS_DIR", str(tmp_path))
     return tmp_path
 
@@ -80,3 +86,28 @@ def test_runs_page_with_no_runs_says_how_to_start_one(runs_dir):
     at = open_page(PAGE)
     assert not at.exception
     assert any("No runs yet" in i.value for i in at.info)
+
+
+def test_runs_page_shows_a_queued_run_without_metrics(runs_dir):
+    run_dir = runs.create_run("sleep", {"steps": 5}, runs_dir)
+    st = json.loads((run_dir / "status.json").read_text())
+    st.update(pid=os.getpid(), heartbeat=time.time())
+    (run_dir / "status.json").write_text(json.dumps(st))
+    at = open_page(PAGE)
+    assert not at.exception and not errors(at)
+    assert at.dataframe[0].value["status"][0].endswith("queued")
+    assert any("not logged any metrics yet" in i.value for i in at.info)
+    assert any("queued" in (p.proto.text if hasattr(p, "proto") else "") for p in at.get("progress"))
+
+
+def test_runs_page_filters_by_kind_and_lets_the_user_pick_that_kinds_metric(runs_dir):
+    make_run(runs_dir, "done", 3, [1.0, 0.5, 0.25])
+    nap = make_run(runs_dir, "done", 2, [0.2, 0.6], kind="nap")
+    at = open_page(PAGE, query={"compare": nap, "metric": "robust_acc"})
+    assert not at.exception
+    assert "robust_acc" in plotly_figures(at)[0]["layout"]["title"]["text"]
+    at.radio(key="kind").set_value("sleep").run()  # the nap run and its metric are no longer on offer
+    assert not at.exception and not errors(at)
+    assert list(at.dataframe[0].value["kind"]) == ["sleep"]
+    assert at.selectbox(key="metric").value in ("loss", "accuracy")
+    assert "robust_acc" not in plotly_figures(at)[0]["layout"]["title"]["text"]

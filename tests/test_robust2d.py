@@ -10,8 +10,9 @@ from core.perturbation_sets import training_ball
 
 torch.set_num_threads(1)  # 2D toys: tiny tensors, where extra intra-op threads only add contention
 
-CONFIG = robust2d.Robust2DConfig(dataset="moons", n=200, noise=0.1, eps=0.3, epochs=12, grid=20, pgd_steps=5,
-                                 eval_steps=10, seed=0)
+CONFIG = robust2d.Robust2DConfig(
+    dataset="moons", n=200, noise=0.1, eps=0.3, epochs=12, grid=20, pgd_steps=5, eval_steps=10, seed=0
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,12 @@ def test_same_settings_give_the_same_pictures(result):
 
 def test_figures_have_titles_axes_and_no_nan(result, sets):
     x_all = np.concatenate([result.x_train, result.x_test])
-    built = [figs.boundary_animation(result), figs.accuracy_curves(result),
-             figs.problem4_sets_figure(sets.items, sets.contained, training_ball(CONFIG.eps), x_all),
-             figs.set_accuracy_figure(result, sets)]
+    built = [
+        figs.boundary_animation(result),
+        figs.accuracy_curves(result),
+        figs.problem4_sets_figure(sets.items, sets.contained, training_ball(CONFIG.eps), x_all),
+        figs.set_accuracy_figure(result, sets),
+    ]
     for fig in built:
         assert fig.layout.title.text
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
@@ -75,8 +79,19 @@ def test_figures_have_titles_axes_and_no_nan(result, sets):
     assert len(built[0].frames) == CONFIG.epochs + 1
 
 
-@pytest.mark.parametrize(("field", "value"), [("eps", 0.0), ("epochs", 0), ("dataset", "swiss"), ("noise", -1.0),
-                                              ("pgd_steps", 0), ("device", "tpu")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("eps", 0.0), ("epochs", 0), ("dataset", "swiss"), ("noise", -1.0), ("pgd_steps", 0), ("device", "tpu")],
+)
 def test_bad_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}"):
         robust2d.Robust2DConfig(**{field: value})
+
+
+def test_train_pair_names_bad_data():
+    x = np.zeros((10, 2), dtype=np.float32)
+    y = np.zeros(10, dtype=np.int64)
+    with pytest.raises(ValueError, match="^x_train"):
+        robust2d.train_pair(np.zeros((10, 3)), y, x, y, CONFIG)
+    with pytest.raises(ValueError, match="^y_test"):
+        robust2d.train_pair(x, y, x, y[:5], CONFIG)

@@ -73,7 +73,7 @@ def test_short_run_goes_queued_running_done_with_metrics_and_samples(runs_dir):
     assert runs.metric_names(rows) == ["loss", "score"]
     png = runs.artifact_path(run_id, "samples.png", runs_dir)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads(runs.artifact_path(run_id, "final.json", runs_dir).read_text()) == {"loss": 0.125}
+    assert json.loads(runs.artifact_path(run_id, "final.json", runs_dir).read_text())["loss"] == 0.125
 
 
 def test_cancel_takes_effect_within_2_s(runs_dir):
@@ -117,12 +117,14 @@ def test_failing_trainer_marks_run_failed_with_the_exception_text(runs_dir):
 
 def test_run_started_from_the_cli_shows_up_for_every_reader(runs_dir):
     cmd = [sys.executable, "-m", "core.train", "sleep", "--steps", "3", "--step-s", "0.01", "--runs-dir",
-           str(runs_dir), "--seed", "5"]  # fmt: skip
+           str(runs_dir), "--seed", "5", "--data-dir", str(runs_dir.parent / "mnist")]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "done" in out.stdout
     mine = runs.list_runs(runs_dir)
     assert [(r.kind, r.status, r.config["seed"]) for r in mine] == [("sleep", "done", 5)]
+    final = json.loads(runs.artifact_path(mine[0].run_id, "final.json", runs_dir).read_text())
+    assert final["data_dir"] == str((runs_dir.parent / "mnist").resolve())  # --data-dir reached the trainer
     # A second reader (another process, like another browser session's server) sees the same runs.
     other = subprocess.run([sys.executable, "-m", "core.train", "list", "--runs-dir", str(runs_dir)], cwd=ROOT,
                            capture_output=True, text=True, timeout=60)  # fmt: skip
@@ -289,3 +291,24 @@ def test_eta_is_timed_from_the_first_step_not_from_a_slow_setup(runs_dir):
     assert running.eta_s == pytest.approx(20.0)  # 1 s per step since step 1; the 100 s of setup do not count
     assert running.fraction == pytest.approx(11 / 31)
     assert dataclasses.replace(running, status="done").eta_s is None
+
+
+def test_slots_are_one_per_gpu_by_default_and_follow_advlab_max_runs(monkeypatch):
+    import torch
+
+    monkeypatch.setenv("ADVLAB_MAX_RUNS", "2")
+    assert runs._slot_names("cpu") == [("cpu-0", None), ("cpu-1", None)]
+    monkeypatch.delenv("ADVLAB_MAX_RUNS")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert runs._slot_names("auto") == [("cuda0-0", 0), ("cuda1-0", 1)]  # a run goes to whichever GPU is free
+    monkeypatch.setenv("ADVLAB_MAX_RUNS", "0")
+    with pytest.raises(ValueError, match="^ADVLAB_MAX_RUNS"):
+        runs._slot_names("cpu")
+
+
+def test_damaged_status_file_shows_the_run_as_failed_instead_of_hiding_it(runs_dir):
+    run_dir = runs.create_run("sleep", {"steps": 1}, runs_dir)
+    (run_dir / "status.json").write_text('{"status": "runn')
+    info = runs.get_run(run_dir.name, runs_dir)
+    assert info.status == "failed" and "unreadable" in info.error

@@ -153,8 +153,9 @@ def test_pgd_loss_is_at_least_fgsm_and_close_to_the_exact_optimum(name):
     eps = 0.25
     for norm in attacks.NORMS:
         l_fgsm = attacks.per_example_loss(model, attacks.fgsm(model, x, lab, eps, norm), lab).numpy()
-        l_pgd = attacks.per_example_loss(model, attacks.pgd(model, x, lab, eps, norm, steps=20, restarts=3),
-                                         lab).numpy()
+        l_pgd = attacks.per_example_loss(
+            model, attacks.pgd(model, x, lab, eps, norm, steps=20, restarts=3), lab
+        ).numpy()
         _, l_star = toy2d.exact_optimum(model, X[idx], y[idx], eps, norm)
         assert l_pgd.mean() >= l_fgsm.mean()
         assert (l_pgd >= l_fgsm - 0.02).mean() >= 0.9
@@ -203,3 +204,38 @@ def test_fooling_rate_grows_with_eps_and_pgd_fools_at_least_as_often_as_fgsm():
     assert (fc.rates["pgd_inf"] >= fc.rates["pgd_2"] - 0.02).all()
     with pytest.raises(ValueError, match="^eps_values"):
         toy2d.fooling_curves(model, X, y, [-0.1, 0.2])
+
+
+def test_remembered_grid_is_the_models_own_and_follows_new_weights():
+    X, y, model = _moons()
+    bounds = toy2d.data_bounds(X)
+    a = toy2d.memo_decision_grid(model, bounds, 30)
+    assert toy2d.memo_decision_grid(model, bounds, 30) is a
+    np.testing.assert_array_equal(a.proba, toy2d.decision_grid(model, bounds, 30).proba)
+    other = toy2d.train_mlp(X, y, seed=1, epochs=20)
+    b = toy2d.memo_decision_grid(other, bounds, 30)
+    assert b is not a and not np.array_equal(a.proba, b.proba)
+
+
+@pytest.mark.parametrize(("name", "eps"), [("moons", 0.3), ("blobs", 0.0)])
+def test_page_figures_have_titles_axis_titles_legends_and_no_nan(name, eps):
+    from core.figures import attack2d as figs
+
+    X, y = toy2d.make_dataset(name, 120, 0.15, seed=0)
+    model = toy2d.train_mlp(X, y, seed=0, epochs=100)
+    r = toy2d.attack_point(model, X, y, 3, eps, grid_n=40, zoom_n=21, pgd_steps=5)
+    fc = toy2d.fooling_curves(model, X, y, np.linspace(0, 1, 5), pgd_steps=3)
+    for fig in (figs.attack_map_figure(X, y, r), figs.loss_zoom_figure(r), figs.fooling_figure(fc, eps)):
+        assert fig.layout.title.text
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+        assert sum(bool(t.showlegend is not False and t.name) for t in fig.data) > 1
+        for t in fig.data:
+            for attr in ("x", "y", "z"):
+                v = getattr(t, attr, None)
+                if v is not None:
+                    assert np.isfinite(np.asarray(v, dtype=float)).all(), (t.name, attr)
+    # the map's data points carry their dataset index: a click names the point
+    points = [t for t in figs.attack_map_figure(X, y, r).data if str(t.name).startswith("class ")]
+    assert sorted(np.concatenate([np.asarray(t.customdata) for t in points]).tolist()) == list(range(len(y)))
+    rows = figs.summary_rows(r)
+    assert len(rows) == 7 and all(np.isfinite(row["loss"]) for row in rows)

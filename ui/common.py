@@ -37,15 +37,29 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
     """set_page_config, the presenter style, and the sidebar (presenter toggle, global seed, device badge)."""
     st.set_page_config(page_title=f"{title} · Adversarial Lab", page_icon=icon, layout=layout)
     with st.sidebar:
-        presenter = toggle("Presenter mode (projector)", "presenter", False,
-                           help="Larger fonts, thicker lines and markers for a lecture hall.")
-        seed = number("Global seed", "seed", 0, 2**31 - 1, 0, 1,
-                      help="Every random thing on the page is seeded from this: same seed, same pictures.")
+        presenter = toggle(
+            "Presenter mode (projector)",
+            "presenter",
+            False,
+            help="Larger fonts, thicker lines and markers for a lecture hall.",
+        )
+        seed = number(
+            "Global seed",
+            "seed",
+            0,
+            2**31 - 1,
+            0,
+            1,
+            help="Every random thing on the page is seeded from this: same seed, same pictures.",
+        )
         st.caption(f"Torch device: **{_device_badge()}**")
     if presenter:
         st.markdown(
-            "<style>html, body, [class*='st-'] {font-size: 1.25rem;} h1 {font-size: 3rem !important;}"
-            " .stCaption, [data-testid='stCaptionContainer'] {font-size: 1.1rem !important;}</style>",
+            "<style>[data-testid='stMarkdownContainer'] p, [data-testid='stMarkdownContainer'] li,"
+            " [data-testid='stWidgetLabel'] p, [data-testid='stMetricValue'] {font-size: 1.3rem !important;}"
+            " h1 {font-size: 3.2rem !important;} h2 {font-size: 2.4rem !important;} h3 {font-size: 1.9rem !important;}"
+            " [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {font-size: 1.15rem !important;}"
+            "</style>",
             unsafe_allow_html=True,
         )
     return PageContext(seed=int(seed), presenter=bool(presenter), device=_device_badge())
@@ -87,8 +101,16 @@ def _number_parser(lo: float, hi: float, cast: Callable[[str], Any]) -> Callable
     return parse
 
 
-def slider(label: str, key: str, min_value: float, max_value: float, default: float, step: float,
-           help: str | None = None, **kw: Any) -> Any:
+def slider(
+    label: str,
+    key: str,
+    min_value: float,
+    max_value: float,
+    default: float,
+    step: float,
+    help: str | None = None,
+    **kw: Any,
+) -> Any:
     """st.slider bound to the URL; int if all of min/max/default/step are ints."""
     cast = int if all(isinstance(v, int) for v in (min_value, max_value, default, step)) else float
     _from_url(key, cast(default), _number_parser(min_value, max_value, cast))
@@ -97,40 +119,76 @@ def slider(label: str, key: str, min_value: float, max_value: float, default: fl
     return value
 
 
-def number(label: str, key: str, min_value: float, max_value: float, default: float, step: float,
-           help: str | None = None, **kw: Any) -> Any:
+def number(
+    label: str,
+    key: str,
+    min_value: float,
+    max_value: float,
+    default: float,
+    step: float,
+    help: str | None = None,
+    **kw: Any,
+) -> Any:
     """st.number_input bound to the URL."""
     cast = int if all(isinstance(v, int) for v in (min_value, max_value, default, step)) else float
     _from_url(key, cast(default), _number_parser(min_value, max_value, cast))
-    value = st.number_input(label, cast(min_value), cast(max_value), step=cast(step), key=key, help=help, **kw)
+    value = st.number_input(
+        label, cast(min_value), cast(max_value), step=cast(step), key=key, help=help, **kw
+    )
     _to_url(key, value)
     return value
 
 
-def select(label: str, key: str, options: Sequence[Any], default: Any,
-           format_func: Callable[[Any], str] = str, help: str | None = None, **kw: Any) -> Any:
+def select(
+    label: str,
+    key: str,
+    options: Sequence[Any],
+    default: Any,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+    **kw: Any,
+) -> Any:
     """st.selectbox bound to the URL (options matched by their str())."""
     options = list(options)
     by_text = {str(o): o for o in options}
-    _from_url(key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw)))
+    _from_url(
+        key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw))
+    )
     value = st.selectbox(label, options, key=key, format_func=format_func, help=help, **kw)
     _to_url(key, value)
     return value
 
 
-def radio(label: str, key: str, options: Sequence[Any], default: Any, horizontal: bool = True,
-          format_func: Callable[[Any], str] = str, help: str | None = None, **kw: Any) -> Any:
+def radio(
+    label: str,
+    key: str,
+    options: Sequence[Any],
+    default: Any,
+    horizontal: bool = True,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+    **kw: Any,
+) -> Any:
     """st.radio bound to the URL."""
     options = list(options)
     by_text = {str(o): o for o in options}
-    _from_url(key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw)))
+    _from_url(
+        key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw))
+    )
     value = st.radio(label, options, key=key, horizontal=horizontal, format_func=format_func, help=help, **kw)
     _to_url(key, value)
     return value
 
 
-def multiselect(label: str, key: str, options: Sequence[Any], default: Sequence[Any],
-                format_func: Callable[[Any], str] = str, help: str | None = None, **kw: Any) -> list[Any]:
+def multiselect(
+    label: str,
+    key: str,
+    options: Sequence[Any],
+    default: Sequence[Any],
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+    **kw: Any,
+) -> list[Any]:
     """st.multiselect bound to the URL (comma-separated)."""
     options = list(options)
     by_text = {str(o): o for o in options}
@@ -201,8 +259,9 @@ def presenter_on() -> bool:
 
 def chart(fig: Any, key: str | None = None, **kw: Any) -> Any:
     """st.plotly_chart with the project's theme (presenter-aware), full width."""
-    return st.plotly_chart(apply_theme(fig, presenter_on()), key=key, width="stretch",
-                           config={"displaylogo": False}, **kw)
+    return st.plotly_chart(
+        apply_theme(fig, presenter_on()), key=key, width="stretch", config={"displaylogo": False}, **kw
+    )
 
 
 def metric_row(values: dict[str, Any], help: dict[str, str] | None = None) -> None:

@@ -14,7 +14,6 @@ Live refresh is a fragment that reruns itself every second while a run is active
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -129,7 +128,6 @@ def launch_button(
     with ui.user_errors():
         run_id = runs.launch(kind, config, runs_dir)
     st.toast(f"Started {run_id}; it keeps running if you close the page.", icon="🚀")
-    time.sleep(0.2)  # let the run write its first heartbeat before the page reads it
     return run_id
 
 

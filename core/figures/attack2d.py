@@ -192,15 +192,16 @@ def attack_map_figure(
                 + "</extra>",
             )
         )
-    for t in [*_ball_traces(r), _centre_trace(r), *_attack_traces(r, methods, size=12)]:
+    # the attack markers are named in the zoom figure's legend and the table; here they only need hovering
+    for t in [*_ball_traces(r), _centre_trace(r), *_attack_traces(r, methods, showlegend=False, size=12)]:
         fig.add_trace(t)
     x0, x1, y0, y1 = r.bounds
     _equal_axes(fig, (x0, x1), (y0, y1))
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     fig.update_layout(
-        title=f"Point #{r.index}, ε = {r.eps:.2f}: decision regions and the attacks",
-        height=780,
-        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, xanchor="left"),
+        title=f"Point #{r.index}, ε = {r.eps:.2f}: the attacks on the map",
+        height=620,
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0, xanchor="left"),
         clickmode="event+select",
         dragmode="pan",
     )
@@ -220,8 +221,10 @@ def loss_zoom_figure(r: PointAttackResult, methods: tuple[str, ...] = ("fgsm", "
     # washing out the inside of the balls.
     dx, dy = np.meshgrid(r.zoom_xs - r.x[0], r.zoom_ys - r.x[1])
     inside = np.maximum(np.abs(dx), np.abs(dy)) <= max(r.eps, 1e-9) * 1.02
+    if inside.sum() < 9:  # ε ≈ 0: no ball to speak of, colour the whole window
+        inside[:] = True
     both = np.concatenate([r.zoom_loss[inside], r.zoom_linear[inside]])
-    lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+    lo, hi = float(both.min()), float(both.max())
     for col, z in ((1, r.zoom_loss), (2, r.zoom_linear)):
         fig.add_trace(
             go.Heatmap(
@@ -305,8 +308,8 @@ def loss_zoom_figure(r: PointAttackResult, methods: tuple[str, ...] = ("fgsm", "
             cmax=hi if hi > lo else lo + 1e-6,
             colorbar=dict(title=dict(text="loss (nats)", side="right"), x=1.0, len=0.8),
         ),
-        height=560,
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
+        height=640,
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0, xanchor="left"),
     )
     return fig
 
@@ -356,7 +359,7 @@ def summary_rows(r: PointAttackResult) -> list[dict[str, object]]:
             "δ": "(0, 0)",
             "‖δ‖∞": 0.0,
             "‖δ‖₂": 0.0,
-            "loss": round(r.loss, 4),
+            "loss": float(f"{r.loss:.3g}"),
             "predicted class": r.pred,
             "label flipped": "",
         }
@@ -368,7 +371,7 @@ def summary_rows(r: PointAttackResult) -> list[dict[str, object]]:
                 "δ": f"({a.delta[0]:+.3f}, {a.delta[1]:+.3f})",
                 "‖δ‖∞": round(float(np.abs(a.delta).max()), 4),
                 "‖δ‖₂": round(float(np.linalg.norm(a.delta)), 4),
-                "loss": round(a.loss, 4),
+                "loss": float(f"{a.loss:.3g}"),
                 "predicted class": a.pred,
                 "label flipped": "yes ✔" if a.flipped else "no",
             }

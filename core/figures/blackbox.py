@@ -20,7 +20,7 @@ def _band(x: np.ndarray, q: np.ndarray, color: str, name: str, group: str) -> li
             y=np.concatenate([q[:, 2], q[::-1, 0]]),
             fill="toself",
             fillcolor=rgba,
-            line=dict(width=0),
+            line=dict(width=0, color="rgba(0,0,0,0)"),  # stays invisible when presenter mode thickens lines
             hoverinfo="skip",
             legendgroup=group,
             showlegend=False,
@@ -53,20 +53,17 @@ def gradient_vs_h(gq: GradientQuality, d: int = 2) -> go.Figure:
         "random",
     ):
         fig.add_trace(tr)
-    fig.add_annotation(
-        x=np.log10(gq.h.min()), y=0.08, xanchor="left", showarrow=False, text="h too small: float32 round-off"
-    )
-    fig.add_annotation(
-        x=np.log10(gq.h.max()), y=0.08, xanchor="right", showarrow=False, text="h too large: curvature"
-    )
+    fig.add_annotation(x=np.log10(gq.h.min()), y=0.45, xanchor="left", showarrow=False, text="round-off")
+    fig.add_annotation(x=np.log10(gq.h.max()), y=0.3, xanchor="right", showarrow=False, text="curvature")
     fig.update_layout(
         title="Estimate quality vs step h",
-        height=450,
+        height=520,
+        margin=dict(b=150),
         xaxis=dict(
             title="finite-difference step h (data units, log scale)", type="log", exponentformat="power"
         ),
         yaxis=dict(title="cos∠(estimate, true ∇ₓL)", range=[-0.05, 1.05]),
-        legend=dict(orientation="h", y=-0.3),
+        legend=dict(orientation="h", y=-0.3, yanchor="top"),
     )
     return fig
 
@@ -95,10 +92,11 @@ def gradient_vs_queries(gq: GradientQuality) -> go.Figure:
     )
     fig.update_layout(
         title=f"Estimate quality vs queries (h = {gq.h_for_k:g})",
-        height=450,
+        height=520,
+        margin=dict(b=150),
         xaxis_title="queries per gradient estimate (per point)",
         yaxis=dict(title="cos∠(estimate, true ∇ₓL)", range=[-0.05, 1.05]),
-        legend=dict(orientation="h", y=-0.3),
+        legend=dict(orientation="h", y=-0.3, yanchor="top"),
     )
     return fig
 
@@ -119,11 +117,12 @@ def budget_curves(qb: QueryBudgetResult) -> go.Figure:
         )
     sub = "∞" if qb.norm == "inf" else "₂"
     fig.update_layout(
-        title=f"Success vs query budget (‖δ‖{sub} ≤ {qb.eps:g}, {len(qb.x)} points)",
-        height=520,
+        title=f"Success vs queries (‖δ‖{sub} ≤ {qb.eps:g})",
+        height=560,
+        margin=dict(b=150),
         xaxis_title="query budget per point",
         yaxis=dict(title="points fooled (%)", range=[0, 102]),
-        legend=dict(orientation="h", y=-0.25),
+        legend=dict(orientation="h", y=-0.22, yanchor="top"),
     )
     return fig
 
@@ -186,10 +185,11 @@ def attack_map(
     )
     fig.update_layout(
         title=f"Attack paths on the {qb.target_name} ({len(show)} points)",
-        height=520,
+        height=560,
+        margin=dict(b=150),
         xaxis_title="x₁ (data units)",
         yaxis_title="x₂ (data units)",
-        legend=dict(orientation="h", y=-0.2),
+        legend=dict(orientation="h", y=-0.22, yanchor="top"),
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
@@ -222,9 +222,9 @@ def transfer_curves(results: dict[str, TransferResult]) -> go.Figure:
         )
     fig.update_layout(
         title="Transfer attack: success on each black-box target vs ε",
-        height=470,
+        height=500,
         xaxis_title="budget ε (data units)",
         yaxis=dict(title="target's points fooled (%)", range=[0, 102]),
-        legend=dict(orientation="h", y=-0.25),
+        legend=dict(x=1.02, y=1, xanchor="left", yanchor="top"),
     )
     return fig

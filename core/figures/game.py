@@ -16,7 +16,9 @@ from core.game import GameResult
 X_TITLE = "x (data units)"
 NS_COLOR = "#9467bd"
 JSD_COLOR = "#17becf"
-_BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
+# Below the plot, in container coordinates: the legend then pushes the bottom margin instead of covering the
+# x-axis title when presenter mode enlarges the fonts.
+_BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0)
 
 
 def _in_view(r: GameResult) -> np.ndarray:
@@ -101,8 +103,8 @@ def discriminator_figure(r: GameResult, show_critic: bool = True) -> go.Figure:
             range=[-zero * d_hi / (1 - zero), d_hi],
             tickvals=[0, 0.25, 0.5, 0.75, 1.0],
         ),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
-        height=560,
+        legend=_BOTTOM_LEGEND,
+        height=600,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -128,7 +130,7 @@ def objective_figure(r: GameResult) -> go.Figure:
         xaxis=dict(title=dict(text=X_TITLE)),
         yaxis=dict(title=dict(text="objective density (nats / data unit)")),
         legend=_BOTTOM_LEGEND,
-        height=420,
+        height=460,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -153,9 +155,9 @@ def probe_figure(r: GameResult) -> go.Figure:
     layout = dict(
         title=dict(text=f"Problem 1 at x₀ = {r.probe:g}: the maximiser is D*(x₀)"),
         xaxis=dict(title=dict(text="discriminator output D(x₀) (probability)")),
-        yaxis=dict(title=dict(text="pointwise objective (nats / data unit)"), range=[low - pad, best + pad]),
+        yaxis=dict(title=dict(text="objective (nats / data unit)"), range=[low - pad, best + pad]),
         legend=_BOTTOM_LEGEND,
-        height=420,
+        height=460,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -206,8 +208,8 @@ def sweep_figure(r: GameResult) -> go.Figure:
                 yanchor="bottom",
             ),
         ],
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
-        height=480,
+        legend=_BOTTOM_LEGEND,
+        height=520,
     )
     if 0 <= r.offset <= s.offsets[-1]:
         layout["shapes"] = [

@@ -17,7 +17,9 @@ SN_COLOR = CRITIC_COLORS["spectral_norm"]
 SVD_COLOR = "#444444"
 POWER_COLOR = "#ff7f0e"
 LAYER_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-_BOTTOM_LEGEND = dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)
+# Below the plot, in container coordinates: the legend then pushes the bottom margin instead of covering the
+# x-axis title when presenter mode enlarges the fonts.
+_BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0)
 
 
 def _title(text: str) -> dict:
@@ -81,7 +83,7 @@ def layer_norms_figure(r: LipschitzReport) -> go.Figure:
         yaxis=dict(title=_title("σ(W_i) (gain: output / input norm)")),
         shapes=[_hline(1.0, SN_COLOR)],
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -121,7 +123,7 @@ def power_iteration_figure(r: LipschitzReport) -> go.Figure:
             )
         ],
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -179,7 +181,7 @@ def bounds_figure(r: LipschitzReport) -> go.Figure:
             )
         ],
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -218,7 +220,7 @@ def clip_sweep_figure(r: LipschitzReport) -> go.Figure:
         yaxis=dict(title=_title("Lipschitz constant (log)"), type="log", exponentformat="power"),
         shapes=[_vline(r.clip_c, CLIP_COLOR)],
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
     )
     return go.Figure(data=data, layout=layout)
 
@@ -268,7 +270,7 @@ def slice_figure(r: LipschitzReport) -> go.Figure:
         title=_title("What the critic can express along a line through the inputs"),
         annotations=annotations,
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
         margin=dict(t=110),
     )
     return go.Figure(data=data, layout=layout)
@@ -326,6 +328,6 @@ def composition_figure(c: CompositionResult) -> go.Figure:
             ),
         ],
         legend=_BOTTOM_LEGEND,
-        height=460,
+        height=500,
     )
     return go.Figure(data=data, layout=layout)

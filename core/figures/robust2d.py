@@ -47,7 +47,7 @@ def _surface_trace(result: Robust2DResult, model: str, epoch: int, show_scale: b
         line=dict(width=3, color="black"),
         showscale=show_scale,
         hoverinfo="skip",
-        colorbar=dict(title=bar_title, len=0.8) if show_scale else None,
+        colorbar=dict(title=bar_title, len=0.55, y=0.75) if show_scale else None,
         name="decision boundary",
         showlegend=False,
     )
@@ -61,7 +61,9 @@ def boundary_animation(result: Robust2DResult) -> go.Figure:
         rows=1, cols=2, subplot_titles=[MODEL_NAMES[m] for m in MODELS], horizontal_spacing=0.08
     )
     for col, model in enumerate(MODELS, start=1):
-        fig.add_trace(_surface_trace(result, model, last, show_scale=col == 2), row=1, col=col)
+        fig.add_trace(
+            _surface_trace(result, model, last, show_scale=col == 2 and result.n_classes == 2), row=1, col=col
+        )
     for col in (1, 2):
         for c in range(result.n_classes):
             sel = result.y_train == c
@@ -102,14 +104,14 @@ def boundary_animation(result: Robust2DResult) -> go.Figure:
     ]
     fig.update_layout(
         title=f"Decision boundaries (black line) while training, ε = {result.config.eps:g} (L∞) — drag or press ▶",
-        height=560,
-        legend=dict(orientation="h", y=-0.28, x=0.5, xanchor="center"),
+        height=640,
+        legend=dict(x=1.02, y=0.05, xanchor="left", yanchor="bottom"),
         updatemenus=[
             dict(
                 type="buttons",
                 showactive=False,
                 x=0.0,
-                y=-0.2,
+                y=-0.24,
                 xanchor="left",
                 yanchor="top",
                 buttons=[
@@ -139,12 +141,32 @@ def boundary_animation(result: Robust2DResult) -> go.Figure:
                 steps=steps,
                 x=0.15,
                 len=0.85,
-                y=-0.12,
+                y=-0.24,
                 currentvalue=dict(prefix="epoch ", visible=True),
             )
         ],
         margin=dict(b=150),
     )
+    # a scale bar: the training ball itself, so the room the robust boundary leaves can be judged by eye
+    e = result.config.eps
+    cx, cy = result.grid_x[0] + e + 0.15, result.grid_y[-1] - e - 0.15
+    for col in (1, 2):
+        fig.add_trace(
+            go.Scatter(
+                x=[cx - e, cx + e, cx + e, cx - e, cx - e],
+                y=[cy - e, cy - e, cy + e, cy + e, cy - e],
+                mode="lines",
+                fill="toself",
+                fillcolor="rgba(255,255,255,0.6)",
+                line=dict(color="black", width=2),
+                name=f"the ε-square ‖δ‖∞ ≤ {e:g}",
+                legendgroup="ball",
+                showlegend=col == 1,
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=col,
+        )
     for col in (1, 2):
         fig.update_xaxes(title_text="x₁ (data units)", row=1, col=col)
         fig.update_yaxes(
@@ -179,11 +201,12 @@ def accuracy_curves(result: Robust2DResult) -> go.Figure:
         )
     fig.update_layout(
         title="Clean vs robust test accuracy during training",
-        height=430,
+        height=480,
         xaxis_title="epoch",
         yaxis_title="test accuracy (%)",
         yaxis_range=[0, 102],
-        legend=dict(orientation="h", y=-0.25),
+        margin=dict(b=120),
+        legend=dict(orientation="h", y=-0.3, yanchor="top"),
     )
     return fig
 
@@ -201,6 +224,25 @@ def problem4_sets_figure(
 ) -> go.Figure:
     """δ-space: the training square, the four other balls (green: contained, red: not) and the "night" δ's."""
     fig = go.Figure()
+    for item, inside in zip(
+        items, contained, strict=True
+    ):  # the night's cloud first, so the balls draw on top
+        if isinstance(item.pset, Dimming):
+            deltas = (item.pset.brightness - 1.0) * np.asarray(x_data)
+            fig.add_trace(
+                go.Scatter(
+                    x=deltas[:, 0],
+                    y=deltas[:, 1],
+                    mode="markers",
+                    marker=dict(
+                        color=CONTAINED_COLOR if inside else NOT_CONTAINED_COLOR,
+                        size=5,
+                        opacity=0.35,
+                        symbol="x",
+                    ),
+                    name=f"{item.label}: δ = (b−1)·x {'✓' if inside else '✗'}",
+                )
+            )
     tx, ty = _ball_outline(train_ball)
     fig.add_trace(
         go.Scatter(
@@ -208,43 +250,31 @@ def problem4_sets_figure(
             y=ty,
             mode="lines",
             fill="toself",
-            fillcolor="rgba(0,0,0,0.07)",
-            line=dict(color="black", width=5),
+            fillcolor="rgba(0,0,0,0.08)",
+            line=dict(color="black", width=6),
             name=f"trained on: ‖δ‖∞ ≤ {train_ball.radius:g}",
         )
     )
     for item, inside in zip(items, contained, strict=True):
-        color = CONTAINED_COLOR if inside else NOT_CONTAINED_COLOR
-        verdict = "contained ✓" if inside else "not contained ✗"
         if isinstance(item.pset, NormBall):
             bx, by = _ball_outline(item.pset)
-            dash = "solid" if item.pset.norm == "inf" else "dot"
+            dash = "solid" if item.pset.norm == "inf" else "dash"
             fig.add_trace(
                 go.Scatter(
                     x=bx,
                     y=by,
                     mode="lines",
-                    line=dict(color=color, width=3, dash=dash),
-                    name=f"{item.label} — {verdict}",
-                )
-            )
-        elif isinstance(item.pset, Dimming):
-            deltas = (item.pset.brightness - 1.0) * np.asarray(x_data)
-            fig.add_trace(
-                go.Scatter(
-                    x=deltas[:, 0],
-                    y=deltas[:, 1],
-                    mode="markers",
-                    marker=dict(color=color, size=6, opacity=0.6, symbol="x"),
-                    name=f"{item.label}: δ = (b−1)·x — {verdict}",
+                    line=dict(color=CONTAINED_COLOR if inside else NOT_CONTAINED_COLOR, width=4, dash=dash),
+                    name=f"{item.label} {'✓ contained' if inside else '✗ not contained'}",
                 )
             )
     fig.update_layout(
-        title="Problem 4 in δ-space: which sets fit inside the training ball?",
-        height=560,
+        title="Problem 4 in δ-space",
+        height=600,
         xaxis_title="δ₁ (data units)",
         yaxis_title="δ₂ (data units)",
-        legend=dict(orientation="h", y=-0.18, x=0.5, xanchor="center"),
+        margin=dict(b=230),
+        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", yanchor="top"),
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
@@ -252,8 +282,8 @@ def problem4_sets_figure(
 
 def set_accuracy_figure(result: Robust2DResult, sets: SetAccuracy) -> go.Figure:
     """Both models' test accuracy under each of the five sets (✓ contained / ✗ not), beside clean and ε-ball."""
-    labels = ["clean", f"trained ball ‖δ‖∞ ≤ {result.config.eps:g}"] + [
-        f"{it.label} {'✓' if c else '✗'}" for it, c in zip(sets.items, sets.contained, strict=True)
+    labels = ["clean", "ε-ball"] + [
+        f"{it.number}. {'✓' if c else '✗'}" for it, c in zip(sets.items, sets.contained, strict=True)
     ]
     fig = go.Figure()
     for model in MODELS:
@@ -266,17 +296,18 @@ def set_accuracy_figure(result: Robust2DResult, sets: SetAccuracy) -> go.Figure:
                 y=100 * vals,
                 name=MODEL_NAMES[model],
                 marker_color=MODEL_COLORS[model],
-                text=[f"{100 * v:.0f}%" for v in vals],
+                text=[f"{100 * v:.0f}" for v in vals],
                 textposition="outside",
             )
         )
     fig.update_layout(
-        title="Test accuracy under each perturbation set (✓ = inside the training ball)",
+        title="Accuracy under each set of Problem 4",
         barmode="group",
-        height=480,
-        xaxis_title="perturbation set (Problem 4 choice)",
+        height=600,
+        xaxis_title="Problem 4 choice (✓ = contained)",
         yaxis_title="test accuracy (%)",
         yaxis_range=[0, 112],
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"),
+        margin=dict(b=150),
+        legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center", yanchor="top"),
     )
     return fig

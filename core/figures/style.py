@@ -21,8 +21,18 @@ CRITIC_COLORS: dict[str, str] = {
 }
 
 NORM_COLORS: dict[str, str] = {"inf": "#d62728", "2": "#1f77b4"}
-CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                "#bcbd22", "#17becf"]
+CLASS_COLORS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def apply_theme(fig: go.Figure, presenter: bool = False) -> go.Figure:
@@ -33,18 +43,30 @@ def apply_theme(fig: go.Figure, presenter: bool = False) -> go.Figure:
         font=dict(size=base),
         title_font=dict(size=base + 4),
         legend=dict(font=dict(size=base - 1)),
-        margin=dict(l=60, r=20, t=70, b=55),
         hoverlabel=dict(font_size=base),
     )
-    fig.update_xaxes(title_font=dict(size=base + 1), tickfont=dict(size=base - 1), showline=True,
-                     linecolor="#888")
-    fig.update_yaxes(title_font=dict(size=base + 1), tickfont=dict(size=base - 1), showline=True,
-                     linecolor="#888")
+    # Keep a margin a figure reserved for itself (a legend or a frame slider below the plot).
+    m = fig.layout.margin
+    fig.update_layout(
+        margin=dict(
+            l=60 if m.l is None else m.l,
+            r=20 if m.r is None else m.r,
+            t=70 if m.t is None else m.t,
+            b=55 if m.b is None else m.b,
+        )
+    )
+    fig.update_xaxes(
+        title_font=dict(size=base + 1), tickfont=dict(size=base - 1), showline=True, linecolor="#888"
+    )
+    fig.update_yaxes(
+        title_font=dict(size=base + 1), tickfont=dict(size=base - 1), showline=True, linecolor="#888"
+    )
     if presenter:
         for trace in fig.data:
             if getattr(trace, "line", None) is not None and trace.type in ("scatter", "scattergl"):
-                width = trace.line.width or 2
-                trace.line.width = width * 1.8
+                width = 2 if trace.line.width is None else trace.line.width
+                if width > 0:  # width 0 draws shaded bands without an outline: keep it invisible
+                    trace.line.width = width * 1.8
             if getattr(trace, "marker", None) is not None and trace.type in ("scatter", "scattergl"):
                 size = trace.marker.size
                 if isinstance(size, int | float):

@@ -1,6 +1,6 @@
 """CLI: train the 1D critic comparison and write the JSD / W1 curves and final numbers as JSON.
 
-    python -m core.gan1d --data two_modes --critics perfect,gradient_penalty --steps 2000 --seed 0 --json out.json
+python -m core.gan1d --data two_modes --critics perfect,gradient_penalty --steps 2000 --seed 0 --json out.json
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def to_json(result: Gan1DResult) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m core.gan1d", description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="two_modes", choices=list(PRESETS))
-    ap.add_argument("--critics", default=",".join(DEFAULT_CRITICS), help=f"comma-separated, from {', '.join(CRITICS)}")
+    ap.add_argument(
+        "--critics", default=",".join(DEFAULT_CRITICS), help=f"comma-separated, from {', '.join(CRITICS)}"
+    )
     ap.add_argument("--start", default="disjoint", choices=list(STARTS))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
@@ -50,16 +52,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_path", default=None, help="write the curves here ('-' for stdout)")
     args = ap.parse_args(argv)
     try:
-        cfg = Gan1DConfig(data=args.data, critics=tuple(c for c in args.critics.split(",") if c), start=args.start,
-                          steps=args.steps, seed=args.seed, snapshots=args.snapshots, device=args.device)
+        cfg = Gan1DConfig(
+            data=args.data,
+            critics=tuple(c for c in args.critics.split(",") if c),
+            start=args.start,
+            steps=args.steps,
+            seed=args.seed,
+            snapshots=args.snapshots,
+            device=args.device,
+        )
     except ValueError as err:
         ap.error(str(err))
     result = train_critics(cfg)
     payload = to_json(result)
     for name, row in payload["critics"].items():
         stop = f"  ({row['stop_reason']})" if row["stop_reason"] else ""
-        print(f"{name:17s} JSD {row['jsd_start']:.3f} → {row['jsd_final']:.3f}   "
-              f"W1 {row['w1_start']:.2f} → {row['w1_final']:.2f}{stop}", file=sys.stderr)
+        print(
+            f"{name:17s} JSD {row['jsd_start']:.3f} → {row['jsd_final']:.3f}   "
+            f"W1 {row['w1_start']:.2f} → {row['w1_final']:.2f}{stop}",
+            file=sys.stderr,
+        )
     print(f"{result.seconds:.1f} s", file=sys.stderr)
     if args.json_path == "-":
         json.dump(payload, sys.stdout, indent=1)

@@ -12,7 +12,15 @@ from core.densities import PRESETS
 from core.device import DEVICES
 from core.validate import check_choice, check_int, check_positive, check_range
 
-CRITICS = ("perfect", "standard", "weight_clip", "gradient_penalty", "spectral_norm", "lsgan", "instance_noise")
+CRITICS = (
+    "perfect",
+    "standard",
+    "weight_clip",
+    "gradient_penalty",
+    "spectral_norm",
+    "lsgan",
+    "instance_noise",
+)
 DEFAULT_CRITICS = ("perfect", "standard", "weight_clip", "gradient_penalty", "spectral_norm")
 
 CRITIC_LABELS = {
@@ -42,13 +50,13 @@ class Gan1DConfig:
     batch: int = 256
     hidden: int = 64  # two hidden layers of this width, generator and critic
     n_critic: int = 5  # critic steps per generator step for weight_clip and gradient_penalty
-    lr_g: float = 2e-3
-    lr_d: float = 2e-3
+    lr_g: float = 5e-5
+    lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.9
     lr_decay: bool = True  # learning rates fall linearly to 0: the late oscillations of the game die out
     clip: float = 0.05  # weight clipping box [−c, c]
-    gp_lambda: float = 1.0  # λ of the gradient penalty λ(‖∇f‖ − 1)²
+    gp_lambda: float = 0.1  # λ of the gradient penalty λ(‖∇f‖ − 1)² (0.1 as in the WGAN-GP toy code)
     sn_iters: int = 1  # power iterations per step (warm-started, as in SN-GAN)
     noise_sigma: float = 1.0  # instance noise σ at step 0, annealed linearly to 0
     perfect_loss: str = "minimax"  # the sheet's saturating loss log(1 − D*(G(z)))
@@ -81,12 +89,16 @@ class Gan1DConfig:
         object.__setattr__(self, "clip", check_positive("clip", self.clip))
         object.__setattr__(self, "gp_lambda", check_positive("gp_lambda", self.gp_lambda, allow_zero=True))
         object.__setattr__(self, "sn_iters", check_int("sn_iters", self.sn_iters, minimum=1, maximum=50))
-        object.__setattr__(self, "noise_sigma", check_positive("noise_sigma", self.noise_sigma, allow_zero=True))
+        object.__setattr__(
+            self, "noise_sigma", check_positive("noise_sigma", self.noise_sigma, allow_zero=True)
+        )
         check_choice("perfect_loss", self.perfect_loss, BCE_LOSSES)
         check_choice("standard_loss", self.standard_loss, BCE_LOSSES)
         snaps = check_int("snapshots", self.snapshots, minimum=2, maximum=200)
         object.__setattr__(self, "snapshots", min(snaps, self.steps + 1))
-        object.__setattr__(self, "grid_points", check_int("grid_points", self.grid_points, minimum=64, maximum=4096))
+        object.__setattr__(
+            self, "grid_points", check_int("grid_points", self.grid_points, minimum=64, maximum=4096)
+        )
         object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0, maximum=2**63 - 1))
         check_choice("device", self.device, DEVICES)
 

@@ -88,7 +88,9 @@ def strategy(name: str, cfg: Gan1DConfig) -> Critic:
 
 
 # -- closed-form loss derivatives (per sample; the trainer divides by the batch) -----------------------
-def critic_output_grads(loss: str, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def critic_output_grads(
+    loss: str, real: torch.Tensor, fake: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """∂(critic loss)/∂out for each real and each generated sample (times the batch size)."""
     if loss in ("non_saturating", "minimax"):
         return -torch.sigmoid(-real), torch.sigmoid(fake)
@@ -115,7 +117,9 @@ def generator_output_grad(loss: str, fake: torch.Tensor) -> torch.Tensor:
 
 
 # -- the perfect critic on the grid ---------------------------------------------------------------------
-def perfect_generator_loss_on_grid(p: np.ndarray, p_g: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray]:
+def perfect_generator_loss_on_grid(
+    p: np.ndarray, p_g: np.ndarray, loss: str
+) -> tuple[np.ndarray, np.ndarray]:
     """D*(x) and the generator's per-sample loss ℓ(x) against it on the grid.
 
     minimax: ℓ = log(1 − D*) (the sheet's saturating loss: flat where D* ≈ 0 on the generated samples);

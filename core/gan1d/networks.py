@@ -50,11 +50,20 @@ def layers(flat: torch.Tensor, hidden: int) -> Layers:
     )
 
 
-def init_stack(k: int, hidden: int, gen: torch.Generator, out_bias: torch.Tensor | None = None) -> torch.Tensor:
+def init_stack(
+    k: int, hidden: int, gen: torch.Generator, out_bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """PyTorch's nn.Linear initialisation, U(−1/√fan_in, 1/√fan_in), for K networks; optional output bias."""
     flat = torch.empty(k, n_params(hidden))
     lay = layers(flat, hidden)
-    for t, fan_in in ((lay.w1, 1), (lay.b1, 1), (lay.w2, hidden), (lay.b2, hidden), (lay.w3, hidden), (lay.b3, hidden)):
+    for t, fan_in in (
+        (lay.w1, 1),
+        (lay.b1, 1),
+        (lay.w2, hidden),
+        (lay.b2, hidden),
+        (lay.w3, hidden),
+        (lay.b3, hidden),
+    ):
         bound = 1.0 / math.sqrt(fan_in)
         t.copy_(torch.rand(t.shape, generator=gen) * 2 * bound - bound)
     if out_bias is not None:
@@ -89,7 +98,9 @@ def forward(flat: torch.Tensor, x: torch.Tensor, hidden: int) -> tuple[torch.Ten
     return out, Cache(x, h1, s1, h2, s2)
 
 
-def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor) -> torch.Tensor:
+def backward(
+    flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor
+) -> torch.Tensor:
     """Write ∂L/∂θ into `grad` (K, P) given g_out = ∂L/∂out (K, N); returns ∂L/∂x (K, N)."""
     lay, g = layers(flat, hidden), layers(grad, hidden)
     go = g_out.unsqueeze(2)  # (K, N, 1)

@@ -30,7 +30,9 @@ def noise_grid(noise: str, n: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
-def push_forward(x_of_z: torch.Tensor, weights: torch.Tensor, lo: float, dx: float, n_grid: int) -> torch.Tensor:
+def push_forward(
+    x_of_z: torch.Tensor, weights: torch.Tensor, lo: float, dx: float, n_grid: int
+) -> torch.Tensor:
     """Densities p_G on the grid lo + dx·j (j < n_grid) of K generators, from x_of_z (K, Nz) = G_k(z_i).
 
     Returns (K, n_grid) densities with Σ p_G·dx = 1 exactly.

@@ -23,7 +23,6 @@ from core.divergences import game_value, js_divergence, kl_divergence, w1_distan
 from core.gan1d import networks as nets
 from core.gan1d.config import Gan1DConfig
 from core.gan1d.critics import (
-    Critic,
     critic_output_grads,
     generator_output_grad,
     perfect_generator_loss_on_grid,
@@ -164,14 +163,22 @@ def train_critics(
     def real_batch(k: int) -> torch.Tensor:
         return pool[torch.randint(POOL, (k, B), generator=rng, device=dev)]
 
-    z_step, w_step = (torch.tensor(a, dtype=torch.float32, device=dev) for a in noise_grid(cfg.noise, Z_GRID_STEP))
-    z_snap, w_snap = (torch.tensor(a, dtype=torch.float32, device=dev) for a in noise_grid(cfg.noise, Z_GRID_SNAPSHOT))
+    z_step, w_step = (
+        torch.tensor(a, dtype=torch.float32, device=dev) for a in noise_grid(cfg.noise, Z_GRID_STEP)
+    )
+    z_snap, w_snap = (
+        torch.tensor(a, dtype=torch.float32, device=dev) for a in noise_grid(cfg.noise, Z_GRID_SNAPSHOT)
+    )
     z_show = torch.tensor(_noise_quantiles(cfg.noise, N_SHOWN), dtype=torch.float32, device=dev)
 
     n_crit = [cfg.n_critic_of(c) for c in learned]
     prefix = [sum(n > i for n in n_crit) for i in range(max(n_crit, default=0))]
     noise_row = row.get("instance_noise", -1)
-    gp_row, clip_row, sn_row = row.get("gradient_penalty", -1), row.get("weight_clip", -1), row.get("spectral_norm", -1)
+    gp_row, clip_row, sn_row = (
+        row.get("gradient_penalty", -1),
+        row.get("weight_clip", -1),
+        row.get("spectral_norm", -1),
+    )
     perfect_row = row.get("perfect", -1)
 
     snap_steps = np.unique(np.linspace(0, cfg.steps, cfg.snapshots).round().astype(int))
@@ -251,7 +258,9 @@ def train_critics(
             reason = ""
             finite_g = bool(torch.isfinite(gens.flat[i]).all())
             finite_d = not specs[name].learned or bool(torch.isfinite(crit.flat[i]).all())
-            values = [rec[k][i, j] for k in ("jsd", "w1", "d_loss", "g_loss", "sample_grad", "critic_display")]
+            values = [
+                rec[k][i, j] for k in ("jsd", "w1", "d_loss", "g_loss", "sample_grad", "critic_display")
+            ]
             if not (finite_g and finite_d):
                 reason = "diverged: a weight became NaN/inf"
             elif lost[i] > 0.5:
@@ -288,6 +297,7 @@ def train_critics(
             **{k: v[idx, :n_snaps] for k, v in rec.items()},
         )
 
+    wgan_g_out = torch.cat([torch.full((max(n_l, 1), B), -1.0 / B), torch.full((max(n_l, 1), B), 1.0 / B)], 1).to(dev)
     j = 0
     for t in range(cfg.steps + 1):
         if j < S and t == snap_steps[j]:
@@ -302,19 +312,25 @@ def train_critics(
         sigma_t = cfg.noise_sigma * (1.0 - t / cfg.steps)
         lr_scale = 1.0 - t / cfg.steps if cfg.lr_decay else 1.0
         # -- critic steps: the n_critic-step critics first, as a prefix of the stack --------------------
-        for k in prefix:
-            real = real_batch(k)
-            fake, _ = nets.forward(gens.flat[:k], noise((k, B)), H)
-            if 0 <= noise_row < k and sigma_t > 0:
-                real[noise_row] += sigma_t * torch.randn(B, generator=rng, device=dev)
-                fake[noise_row] += sigma_t * torch.randn(B, generator=rng, device=dev)
+        # The generators do not move during the critic steps, so all their batches are drawn in one pass.
+        n_max = len(prefix)
+        if n_max:
+            reals = real_batch(n_l * n_max).view(n_l, n_max, B)
+            fakes, _ = nets.forward(gens.flat[:n_l], noise((n_l, n_max * B)), H)
+            fakes = fakes.view(n_l, n_max, B)
+            if noise_row >= 0 and sigma_t > 0:
+                blur_noise = sigma_t * torch.randn(2, n_max, B, generator=rng, device=dev)
+                reals[noise_row] += blur_noise[0]
+                fakes[noise_row] += blur_noise[1]
+        for step_i, k in enumerate(prefix):
+            real, fake = reals[:k, step_i], fakes[:k, step_i]
             out, cache = nets.forward(crit.flat[:k], torch.cat([real, fake], 1), H)
-            g_out = torch.empty_like(out)
+            g_out = wgan_g_out[:k].clone()  # Wasserstein rows: the constant ∓1/B; the others below
             for name in learned[:k]:
-                i = row[name]
-                g_r, g_f = critic_output_grads(specs[name].critic_loss, out[i, :B], out[i, B:])
-                g_out[i, :B], g_out[i, B:] = g_r, g_f
-            g_out /= B
+                if specs[name].critic_loss != "wgan":
+                    i = row[name]
+                    g_r, g_f = critic_output_grads(specs[name].critic_loss, out[i, :B], out[i, B:])
+                    g_out[i, :B], g_out[i, B:] = g_r / B, g_f / B
             nets.backward(crit.flat[:k], cache, g_out, H, crit.grad[:k])
             if 0 <= gp_row < k:
                 eps = torch.rand(B, generator=rng, device=dev)
@@ -349,7 +365,11 @@ def train_critics(
         gens.adam.step(gens.grad, scale=lr_scale)
 
     out = result(S)
-    out.extras = {"sn_sigma": _sn_sigmas(crit.flat, H, row), "clip": cfg.clip, "critic_params": _params(crit, row)}
+    out.extras = {
+        "sn_sigma": _sn_sigmas(crit.flat, H, row),
+        "clip": cfg.clip,
+        "critic_params": _params(crit, row),
+    }
     return out
 
 
@@ -370,7 +390,9 @@ def _initial_generator(hidden: int, init: torch.Generator, noise: str, centre: f
 
 
 def _params(crit: _Stack, row: dict[str, int]) -> dict[str, np.ndarray]:
-    return {name: crit.flat[i].detach().cpu().numpy().copy() for name, i in row.items() if i < crit.flat.shape[0]}
+    return {
+        name: crit.flat[i].detach().cpu().numpy().copy() for name, i in row.items() if i < crit.flat.shape[0]
+    }
 
 
 def _sn_sigmas(flat: torch.Tensor, hidden: int, row: dict[str, int]) -> list[float]:
@@ -378,7 +400,10 @@ def _sn_sigmas(flat: torch.Tensor, hidden: int, row: dict[str, int]) -> list[flo
     if "spectral_norm" not in row:
         return []
     lay = nets.layers(flat[row["spectral_norm"] : row["spectral_norm"] + 1], hidden)
-    return [float(torch.linalg.matrix_norm(w.reshape(hidden, -1).double().cpu(), ord=2)) for w in (lay.w1, lay.w2, lay.w3)]
+    return [
+        float(torch.linalg.matrix_norm(w.reshape(hidden, -1).double().cpu(), ord=2))
+        for w in (lay.w1, lay.w2, lay.w3)
+    ]
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -399,4 +424,3 @@ def _noise_quantiles(noise: str, m: int) -> np.ndarray:
     from scipy.special import ndtri
 
     return ndtri(q)
-

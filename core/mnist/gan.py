@@ -85,14 +85,14 @@ GRID_SIDE = 8  # the live sample grid: 8×8 digits from the same fixed noise all
 
 @dataclass(frozen=True)
 class GanConfig:
-    """Everything a MNIST GAN run depends on (the defaults reach a MNIST score ≈ 8+ in about a minute of CPU)."""
+    """Everything a MNIST GAN run depends on; the defaults train a recognisable MLP GAN in a few CPU minutes."""
 
     loss: str = "non-saturating"
     arch: str = "mlp"
     steps: int = 3000
     batch_size: int = 64
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 1e-3  # measured on the subset: the MLP GAN improves ~1.5× faster than with DCGAN's usual 2e-4
+    lr_d: float = 1e-3
     beta1: float = 0.5
     beta2: float = 0.999
     n_critic: int = 0  # critic updates per generator update; 0 = the loss's usual value (5 for WGANs, else 1)
@@ -268,9 +268,9 @@ def train_gan(config: GanConfig, run) -> None:
     fmt = torch.channels_last if channels_last else torch.contiguous_format
 
     # The real digits, scaled to the generator's range [-1, 1], live on the device: batches are index draws.
-    x_real = torch.as_tensor(np.asarray(data.x_train), dtype=torch.float32).div(127.5).sub(1).unsqueeze(1)
+    x_real = torch.as_tensor(np.array(data.x_train), dtype=torch.float32).div(127.5).sub(1).unsqueeze(1)
     x_real = x_real.to(device).contiguous(memory_format=fmt)
-    x_test = torch.as_tensor(np.asarray(data.x_test), dtype=torch.float32).div(255).unsqueeze(1)
+    x_test = torch.as_tensor(np.array(data.x_test), dtype=torch.float32).div(255).unsqueeze(1)
     judge = MnistJudge(load_classifier(data.x_train, data.y_train), x_test[:10_000], device)
     run.save_json("data.json", {"source": data.source, "label": data.label, "description": data.description})
 

@@ -118,8 +118,8 @@ def train_classifier(
     """Train MnistClassifier with Adam on uint8 digits [N, 28, 28]; small random shifts make it robust."""
     epochs = check_int("epochs", epochs, minimum=1, maximum=100)
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=4096)
-    x = np.asarray(x_train)
-    y = np.asarray(y_train)
+    x = np.array(x_train, copy=True)  # torch wants a writable array (the data layer's are read-only)
+    y = np.array(y_train, copy=True)
     if x.ndim != 3 or x.shape[1:] != (28, 28) or len(y) != len(x) or len(x) == 0:
         raise ValueError(
             f"x_train: expected uint8 digits [N, 28, 28] with N labels, got {x.shape} / {y.shape}"
@@ -181,7 +181,7 @@ def classifier_features(
 
 def accuracy(classifier: MnistClassifier, x_uint8: np.ndarray, y: np.ndarray) -> float:
     """Fraction of digits classified correctly."""
-    images = torch.as_tensor(np.asarray(x_uint8), dtype=torch.float32).div(255.0).unsqueeze(1)
+    images = torch.as_tensor(np.array(x_uint8, copy=True), dtype=torch.float32).div(255.0).unsqueeze(1)
     return float((predict_proba(classifier, images).argmax(axis=1) == np.asarray(y)).mean())
 
 

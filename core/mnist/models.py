@@ -105,7 +105,7 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     """
     for name, child in list(module.named_children()):
         if isinstance(child, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
-            setattr(module, name, spectral_norm(child))
+            setattr(module, name, spectral_norm(child, n_power_iterations=2))
         else:
             apply_spectral_norm(child)
     return module

@@ -91,6 +91,8 @@ class RobustConfig:
     rs_alpha: float = field(default=1.25, metadata={"help": "fgsm_rs step size in units of ε"})
     guard: bool = field(default=True, metadata={"help": "catastrophic-overfitting guard (fgsm, fgsm_rs)"})
     guard_drop: float = field(default=0.2, metadata={"help": "collapse = guard PGD accuracy this far below best"})
+    guard_gap: float = field(default=0.4, metadata={"help": "collapse = attacked-batch accuracy this far above"
+                                                              " guard PGD accuracy"})
     guard_action: str = field(default="reduce", metadata={"help": "reduce (halve α) | stop (early stop)"})
     guard_size: int = field(default=200, metadata={"help": "training images in the guard batch"})
     eval_size: int = field(default=500, metadata={"help": "fixed test slice for the live curves"})
@@ -115,6 +117,7 @@ class RobustConfig:
         check_positive("pgd_alpha", self.pgd_alpha, allow_zero=True)
         check_positive("rs_alpha", self.rs_alpha)
         check_range("guard_drop", self.guard_drop, 0.0, 1.0)
+        check_range("guard_gap", self.guard_gap, 0.0, 1.0)
         check_choice("guard_action", self.guard_action, GUARD_ACTIONS)
         check_int("guard_size", self.guard_size, minimum=1)
         check_int("eval_size", self.eval_size, minimum=1)
@@ -176,28 +179,35 @@ def adversarial_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mode: 
 # -- the catastrophic-overfitting guard -------------------------------------------------------------------------
 @dataclass
 class OverfittingGuard:
-    """Watches PGD accuracy on a fixed training batch: a drop of more than `drop` below the best is a collapse.
+    """Watches PGD accuracy on a fixed training batch. Two signs of catastrophic overfitting:
 
-    `check(acc)` returns True when the latest accuracy is a collapse; `best_state` holds the weights of the best
-    epoch so the run can go back to them.
+    * the PGD accuracy falls more than `drop` below its best epoch (the collapse Wong et al. describe);
+    * the model beats its own single-step attack on the training batches (`train_acc`) by more than `gap` over
+      its PGD accuracy — it learnt to defeat FGSM, not to be robust (the collapse happened before it had a best).
+
+    `check(...)` returns True on a collapse; `best_state` holds the weights of the best epoch to go back to.
     """
 
     drop: float = 0.2
+    gap: float = 0.4
     best_acc: float = -1.0
     best_epoch: int = -1
     best_state: dict | None = None
     triggers: int = 0
 
-    def check(self, acc: float, epoch: int, model: nn.Module, armed: bool = True) -> bool:
+    def check(self, acc: float, epoch: int, model: nn.Module, armed: bool = True,
+              train_acc: float | None = None) -> bool:  # fmt: skip
         """Record the epoch's guard accuracy; True when it collapsed (only once `armed`, i.e. after warm-up)."""
         acc = check_finite("acc", acc)
+        collapsed = armed and (
+            acc < self.best_acc - self.drop or (train_acc is not None and train_acc - acc > self.gap)
+        )
+        if collapsed:
+            self.triggers += 1
+            return True
         if acc >= self.best_acc:
             self.best_acc, self.best_epoch = acc, epoch
             self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            return False
-        if armed and acc < self.best_acc - self.drop:
-            self.triggers += 1
-            return True
         return False
 
 
@@ -269,7 +279,7 @@ def load_train_data(config: RobustConfig) -> TrainData:
 def eval_slice(n_test: int, size: int) -> np.ndarray:
     """The fixed test slice every run is measured on: the same `size` digits (all classes) for every seed."""
     idx = np.random.default_rng(EVAL_SLICE_SEED).permutation(check_int("n_test", n_test, minimum=1))
-    return np.sort(idx[: check_int("size", size, minimum=1)])
+    return idx[: check_int("size", size, minimum=1)]  # shuffled order: any prefix holds every class too
 
 
 def _batches_per_epoch(n: int, batch_size: int) -> int:
@@ -298,7 +308,7 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
     # One-cycle: up for 40 % of the run, then down to ~0 — most of the robust accuracy comes in the cool-down.
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total, pct_start=0.4)
     alpha_scale = 1.0  # the guard halves it after each collapse
-    guard = OverfittingGuard(drop=config.guard_drop) if config.guard and config.mode in SINGLE_STEP else None
+    guard = OverfittingGuard(config.guard_drop, config.guard_gap) if config.guard and config.mode in SINGLE_STEP else None
     it, time_total = 0, 0.0
     run.progress(0, total)
 
@@ -356,9 +366,10 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
             g_acc = guard_accuracy(model, x_guard, y_guard, config.eps, config.eval_steps, config.seed)
             metrics["guard_acc"] = g_acc
             warmed_up = eps_now >= config.eps - 1e-12
-            if guard.check(g_acc, epoch, model, armed=warmed_up):
+            if guard.check(g_acc, epoch, model, armed=warmed_up, train_acc=metrics["train_acc"]):
                 # Catastrophic overfitting: back to the best weights, then a smaller step (or stop).
-                model.load_state_dict(guard.best_state)
+                if guard.best_state is not None:
+                    model.load_state_dict(guard.best_state)
                 metrics["guard_triggered"] = 1.0
                 if config.guard_action == "stop" or guard.triggers > 2:
                     stop_early = True

@@ -1,0 +1,238 @@
+"""The MNIST GAN: each loss's formula on known critic outputs, the Lipschitz constraints, and real runs
+through the run manager (a short one that finishes, a diverging one that fails and keeps a good checkpoint)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core import runs
+from core.figures import mnist_gan as figs
+from core.mnist import gan
+from core.mnist.models import MnistClassifier, build_gan
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    """The classifier cache shared with test_mnist_metrics.py (and the xdist workers): trained once."""
+    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
+        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    path = root / "advlab_cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def runs_dir(tmp_path, cache_dir, monkeypatch):
+    monkeypatch.setenv("ADVLAB_CACHE_DIR", str(cache_dir))
+    monkeypatch.setenv("ADVLAB_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def execute(kind_config: dict, runs_dir) -> runs.RunInfo:
+    """Create a GAN run and execute it in this process, as `python -m core.train run` would."""
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        path = runs.create_run("gan", kind_config, runs_dir)
+        runs.execute_run(path)
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    return runs.get_run(path.name, runs_dir)
+
+
+def outputs_critic(real_out: list[float], fake_out: list[float]):
+    """A stand-in critic whose outputs on the 'real' and 'fake' batches are the given numbers."""
+    real = torch.tensor(real_out).view(-1, 1, 1, 1)
+    fake = torch.tensor(fake_out).view(-1, 1, 1, 1)
+    return (lambda x: x.flatten(1)[:, 0]), real, fake
+
+
+# -- the losses on known critic outputs ---------------------------------------------------------------------
+def test_hinge_critic_loss_counts_only_margins_inside_plus_minus_one():
+    critic, real, fake = outputs_critic([2.0, 0.5], [-3.0, 0.0])
+    loss, _, _ = gan.critic_loss(gan.GanConfig(loss="hinge"), critic, real, fake)
+    # real: max(0, 1 − 2) = 0, max(0, 1 − 0.5) = 0.5; fake: max(0, 1 − 3) = 0, max(0, 1 + 0) = 1
+    assert loss.item() == pytest.approx(0.25 + 0.5)
+    assert gan.generator_loss(gan.GanConfig(loss="sngan"), torch.tensor([1.0, 3.0])).item() == pytest.approx(
+        -2.0
+    )
+
+
+def test_lsgan_regresses_real_onto_one_and_fake_onto_zero():
+    critic, real, fake = outputs_critic([1.0, 1.0], [0.0, 0.0])
+    cfg = gan.GanConfig(loss="lsgan")
+    assert gan.critic_loss(cfg, critic, real, fake)[0].item() == pytest.approx(0.0)  # the targets, exactly
+    critic, real, fake = outputs_critic([0.0], [1.0])
+    assert gan.critic_loss(cfg, critic, real, fake)[0].item() == pytest.approx(0.5 + 0.5)
+    assert gan.generator_loss(cfg, torch.tensor([1.0])).item() == pytest.approx(0.0)  # G wants D(G(z)) = 1
+
+
+def test_minimax_generator_saturates_where_non_saturating_does_not():
+    logits = torch.tensor([-8.0], requires_grad=True)  # D(G(z)) ≈ 3e-4: the critic rejects the sample
+    (g_minimax,) = torch.autograd.grad(gan.generator_loss(gan.GanConfig(loss="minimax"), logits), logits)
+    (g_ns,) = torch.autograd.grad(gan.generator_loss(gan.GanConfig(loss="non-saturating"), logits), logits)
+    assert abs(g_minimax.item()) < 1e-3 < 0.99 < abs(g_ns.item())
+
+
+def test_bce_critic_loss_is_the_negated_game_value_and_smoothing_moves_the_real_target():
+    critic, real, fake = outputs_critic([0.0], [0.0])  # D = ½ on both: −2·log ½
+    assert gan.critic_loss(gan.GanConfig(), critic, real, fake)[0].item() == pytest.approx(2 * np.log(2))
+    critic, real, fake = outputs_critic([20.0], [-20.0])
+    plain = gan.critic_loss(gan.GanConfig(), critic, real, fake)[0].item()
+    smooth = gan.critic_loss(gan.GanConfig(label_smoothing=0.1), critic, real, fake)[0].item()
+    assert plain < 1e-6 and smooth > 1.0  # target 0.9: an overconfident D(x) ≈ 1 is now penalised
+
+
+def test_wgan_gp_penalty_is_zero_for_a_slope_one_linear_critic():
+    w = torch.randn(784, generator=torch.Generator().manual_seed(0))
+    w = w / w.norm()  # ‖∇f‖ = ‖w‖ = 1 everywhere
+
+    def critic(x):
+        return x.flatten(1) @ w
+
+    real = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    fake = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    gp_loss, r, f = gan.critic_loss(gan.GanConfig(loss="wgan-gp"), critic, real, fake)
+    assert gp_loss.item() == pytest.approx((f.mean() - r.mean()).item(), abs=1e-5)
+    steep = gan.critic_loss(
+        gan.GanConfig(loss="wgan-gp", gp_weight=10.0), lambda x: 3 * critic(x), real, fake
+    )[0]
+    assert steep.item() - 3 * (f.mean() - r.mean()).item() == pytest.approx(10.0 * (3 - 1) ** 2, rel=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_spectral_norm_layers_have_largest_singular_value_at_most_one(arch):
+    torch.manual_seed(0)
+    _, critic = build_gan(arch, spectral=True)
+    x = torch.randn(1, 1, 28, 28)
+    for _ in range(100):  # power iteration: two steps per forward pass in training mode
+        critic(x)
+    critic.eval()
+    sigmas = []
+    with torch.no_grad():
+        for module in critic.modules():
+            if hasattr(module, "parametrizations"):
+                w = module.weight
+                sigmas.append(torch.linalg.matrix_norm(w.reshape(w.shape[0], -1), ord=2).item())
+    assert len(sigmas) == 3 and max(sigmas) <= 1 + 1e-3
+
+
+def test_weight_clipping_keeps_every_critic_weight_within_c(runs_dir):
+    info = execute({"loss": "wgan-clip", "steps": 4, "n_critic": 2, "clip": 0.02, "batch_size": 16,
+                    "eval_every": 4, "eval_samples": 50, "data": "subset", "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    state = torch.load(info.path / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4
+    weights = torch.cat([v.flatten() for v in state["critic"].values()])
+    assert weights.abs().max().item() <= 0.02 + 1e-7
+    assert weights.abs().max().item() == pytest.approx(0.02)  # Adam pushed some to the wall: clipping acted
+
+
+# -- runs through the run manager -------------------------------------------------------------------------
+def test_a_short_gan_run_finishes_with_metrics_and_a_sample_grid(runs_dir):
+    info = execute({"steps": 60, "batch_size": 32, "eval_every": 30, "eval_samples": 200, "data": "subset",
+                    "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    assert (info.step, info.total) == (60, 60)
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
+    assert list(curves.eval_step) == [30, 60]
+    assert np.all((curves.mnist_score >= 1) & (curves.mnist_score <= 10)) and np.all(curves.mnist_fd > 0)
+    assert curves.class_fractions.shape == (2, 10) and np.allclose(curves.class_fractions.sum(axis=1), 1)
+    assert curves.step.size >= 3 and np.all(np.isfinite(curves.loss_d))
+    assert np.all((curves.d_real > 0) & (curves.d_real < 1))  # a probability for the non-saturating loss
+    grid = np.asarray(
+        Image.open(io.BytesIO(runs.artifact_path(info.run_id, "samples.png", runs_dir).read_bytes()))
+    )
+    assert grid.shape == (8 * 30 + 2, 8 * 30 + 2) and grid.std() > 10
+    final = json.loads(runs.artifact_path(info.run_id, "final.json", runs_dir).read_text())
+    assert final["step"] == 60 and 1 <= final["mnist_score"] <= 10
+    data = json.loads(runs.artifact_path(info.run_id, "data.json", runs_dir).read_text())
+    assert data["source"] == "subset"
+
+
+def test_a_diverging_gan_fails_with_a_reason_and_keeps_a_finite_checkpoint(runs_dir):
+    info = execute({"loss": "lsgan", "lr_g": 1e6, "lr_d": 1e6, "steps": 50, "batch_size": 16, "eval_every": 25,
+                    "eval_samples": 50, "data": "subset", "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "failed"
+    assert "FloatingPointError" in info.error and "loss became" in info.error and "at step" in info.error
+    state = torch.load(info.path / "checkpoint.pt", weights_only=True)
+    for part in ("generator", "critic"):
+        assert all(torch.isfinite(v).all() for v in state[part].values() if v.is_floating_point())
+    assert state["step"] < 50
+
+
+def test_cancelled_run_stops_early_and_keeps_its_checkpoint(runs_dir):
+    path = runs.create_run("gan", {"steps": 100_000, "batch_size": 16, "eval_samples": 50, "data": "subset",
+                                   "device": "cpu"}, runs_dir)  # fmt: skip
+    runs.cancel(path.name, runs_dir)  # requested before the first step: the trainer stops at once
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        outcome = runs.execute_run(path)
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    assert outcome == "cancelled"
+
+
+# -- configuration, curves, figures -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("loss", "bogus"), ("arch", "resnet"), ("steps", 0), ("lr_g", -1.0), ("batch_size", 1), ("device", "tpu"),
+     ("label_smoothing", 0.9), ("data", "somewhere")],
+)  # fmt: skip
+def test_bad_gan_config_is_a_value_error_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"^{field}"):
+        gan.GanConfig(**{field: value})
+
+
+def test_wgan_losses_train_the_critic_five_times_per_generator_step_by_default():
+    assert gan.GanConfig(loss="wgan-gp").critic_steps == 5
+    assert gan.GanConfig(loss="non-saturating").critic_steps == 1
+    assert gan.GanConfig(loss="wgan-clip", n_critic=2).critic_steps == 2
+
+
+def test_curves_drop_non_finite_rows_so_nothing_nan_is_plotted():
+    rows = [
+        {"step": 1, "loss_d": 1.0, "loss_g": 0.5, "d_real": 0.6, "d_fake": 0.4, "images_per_s": 100.0},
+        {"step": 2, "loss_d": None, "loss_g": 0.5, "d_real": 0.6, "d_fake": 0.4, "images_per_s": 100.0},
+        {"step": 2, "mnist_score": 3.0, "mnist_fd": 50.0, "classes_covered": 9.0, **{f"class_{k}": 0.1 for k in range(10)}},
+    ]  # fmt: skip
+    curves = gan.curves_from_metrics(rows)
+    assert list(curves.step) == [1] and list(curves.eval_step) == [2]
+    for fig in (figs.losses_figure(curves, "non-saturating"), figs.critic_outputs_figure(curves, "non-saturating"),
+                figs.quality_figure(curves), figs.coverage_figure(curves.last_fractions, 2)):  # fmt: skip
+        layout = fig.to_plotly_json()["layout"]
+        assert (
+            layout["title"]["text"] and layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"]
+        )
+        for trace in fig.data:
+            y = np.asarray(trace.y, dtype=float)
+            assert np.all(np.isfinite(y))
+
+
+def test_coverage_figure_greys_out_the_missing_digits():
+    fractions = np.array([0.5, 0.5] + [0.0] * 8)
+    fig = figs.coverage_figure(fractions, 100)
+    assert "2/10 digits present" in fig.layout.title.text and "missing 2, 3" in fig.layout.title.text
+    assert fig.data[0].marker.color[5] == "#d9d9d9"
+
+
+def test_image_grid_tiles_64_digits_and_the_classifier_exposes_features():
+    grid = gan.image_grid(torch.ones(64, 1, 28, 28))
+    assert grid.dtype == np.uint8 and grid.shape == (242, 242) and grid.max() == 255
+    feats = MnistClassifier().features(torch.zeros(3, 1, 28, 28))
+    assert feats.shape == (3, MnistClassifier.FEATURE_DIM)
+    with pytest.raises(ValueError, match="^images"):
+        gan.image_grid(torch.ones(10, 1, 28, 28))
