@@ -132,7 +132,8 @@ def train_one(critic: str, cfg: Gan1DConfig) -> dict:
         loss_g.backward()
         opt_g.step()
         sched_g.step()
-        sched_d.step()
+        if critic != "perfect":
+            sched_d.step()
     return {"jsd": np.array(jsd), "w1": np.array(w1)}
 
 

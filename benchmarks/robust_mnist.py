@@ -35,7 +35,9 @@ def main() -> int:
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     p.add_argument("--eps", type=float, default=0.3)
     for mode in MODES:
-        p.add_argument(f"--epochs-{mode.replace('_', '-')}", type=int, default=EPOCHS[mode], dest=f"epochs_{mode}")
+        p.add_argument(
+            f"--epochs-{mode.replace('_', '-')}", type=int, default=EPOCHS[mode], dest=f"epochs_{mode}"
+        )
     p.add_argument("--pgd-steps", type=int, default=5)
     p.add_argument("--eval-n", type=int, default=1000, help="test digits for the final PGD evaluation")
     p.add_argument("--eval-steps", type=int, default=50)
@@ -60,7 +62,9 @@ def main() -> int:
     live = replace(data, x_test=data.x_test[:200], y_test=data.y_test[:200])  # the per-epoch curves' slice
 
     rows = []
-    header = f"{'mode':10s} {'epochs':>6s} {'train s':>8s} {'clean %':>8s} {'PGD %':>7s} {'eval s':>7s}  guard"
+    header = (
+        f"{'mode':10s} {'epochs':>6s} {'train s':>8s} {'clean %':>8s} {'PGD %':>7s} {'eval s':>7s}  guard"
+    )
     print(header)
     for mode in args.modes:
         cfg = replace(base, mode=mode, epochs=getattr(args, f"epochs_{mode}"))

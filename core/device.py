@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from core.validate import check_choice
@@ -31,7 +33,7 @@ def describe_device(name: str = "auto") -> str:
         return f"CUDA · {torch.cuda.get_device_name(dev)}"
     if dev.type == "mps":
         return "MPS · Apple GPU"
-    return f"CPU · {torch.get_num_threads()} threads"
+    return f"CPU · {os.cpu_count()} cores"
 
 
 def available_devices() -> list[str]:

@@ -54,38 +54,45 @@ with right:
 
 with st.expander("Hyperparameters (defaults: the papers' toy settings, tuned for 1D)"):
     c1, c2, c3, c4 = st.columns(4)
-    steps = c1.number("Generator steps", "steps", 0, 20000, PAGE_STEPS, 100)
-    batch = c1.number("Batch", "batch", 2, 4096, D.batch, 32)
-    n_critic = c1.number(
-        "n_critic (WGAN critics)",
-        "n_critic",
-        1,
-        20,
-        D.n_critic,
-        1,
-        help="Critic steps per generator step for weight clipping and gradient penalty.",
-    )
-    lr_g = c2.number("Generator learning rate", "lr_g", 0.0, 0.1, D.lr_g, 1e-5, format="%.5f")
-    lr_d = c2.number("Critic learning rate", "lr_d", 0.0, 0.1, D.lr_d, 1e-4, format="%.4f")
-    lr_decay = c2.checkbox("Learning rates decay to 0", "lr_decay", D.lr_decay)
-    beta1 = c3.number("Adam β1", "beta1", 0.0, 0.999, D.beta1, 0.05)
-    beta2 = c3.number("Adam β2", "beta2", 0.0, 0.9999, D.beta2, 0.01)
-    noise = c3.radio("Noise z", "noise", ["uniform", "gaussian"], D.noise)
-    clip = c4.number("Weight clip c", "clip", -1.0, 1.0, D.clip, 0.01, format="%.3f")
-    gp_lambda = c4.number("Gradient penalty λ", "gp_lambda", -100.0, 100.0, D.gp_lambda, 0.1)
-    noise_sigma = c4.number("Instance noise σ₀", "noise_sigma", -10.0, 10.0, D.noise_sigma, 0.1)
+    with c1:
+        steps = ui.number("Generator steps", "steps", 0, 20000, PAGE_STEPS, 100)
+        batch = ui.number("Batch", "batch", 2, 4096, D.batch, 32)
+        n_critic = ui.number(
+            "n_critic (WGAN critics)",
+            "n_critic",
+            1,
+            20,
+            D.n_critic,
+            1,
+            help="Critic steps per generator step for weight clipping and gradient penalty.",
+        )
+    with c2:
+        lr_g = ui.number("Generator learning rate", "lr_g", 0.0, 0.1, D.lr_g, 1e-5, format="%.5f")
+        lr_d = ui.number("Critic learning rate", "lr_d", 0.0, 0.1, D.lr_d, 1e-4, format="%.4f")
+        lr_decay = ui.checkbox("Learning rates decay to 0", "lr_decay", D.lr_decay)
+    with c3:
+        beta1 = ui.number("Adam β1", "beta1", 0.0, 0.999, D.beta1, 0.05)
+        beta2 = ui.number("Adam β2", "beta2", 0.0, 0.9999, D.beta2, 0.01)
+        noise = ui.radio("Noise z", "noise", ["uniform", "gaussian"], D.noise)
+    with c4:
+        clip = ui.number("Weight clip c", "clip", -1.0, 1.0, D.clip, 0.01, format="%.3f")
+        gp_lambda = ui.number("Gradient penalty λ", "gp_lambda", -100.0, 100.0, D.gp_lambda, 0.1)
+        noise_sigma = ui.number("Instance noise σ₀", "noise_sigma", -10.0, 10.0, D.noise_sigma, 0.1)
     c5, c6, c7 = st.columns(3)
-    perfect_loss = c5.radio(
-        "Generator loss vs D*",
-        "perfect_loss",
-        ["minimax", "non_saturating"],
-        "minimax",
-        help="minimax = the sheet's log(1 − D*(G(z))), which saturates.",
-    )
-    standard_loss = c6.radio(
-        "Generator loss vs learned D", "standard_loss", ["non_saturating", "minimax"], "non_saturating"
-    )
-    snapshots = c7.number("Frames (snapshots)", "snapshots", 2, 200, D.snapshots, 10)
+    with c5:
+        perfect_loss = ui.radio(
+            "Generator loss vs D*",
+            "perfect_loss",
+            ["minimax", "non_saturating"],
+            D.perfect_loss,
+            help="minimax = the sheet's log(1 − D*(G(z))), which saturates.",
+        )
+    with c6:
+        standard_loss = ui.radio(
+            "Generator loss vs learned D", "standard_loss", ["non_saturating", "minimax"], D.standard_loss
+        )
+    with c7:
+        snapshots = ui.number("Frames (snapshots)", "snapshots", 2, 200, D.snapshots, 10)
 
 with ui.user_errors():
     cfg = Gan1DConfig(
@@ -127,7 +134,7 @@ if result is None and (clicked or first_visit):
         if n == 1 or n - shown["n"] >= max(cfg.snapshots // 4, 1):
             shown["n"] = n
             live.plotly_chart(
-                apply_theme(figs.animation_figure(partial, max_frames=1), ui.presenter_on()),
+                apply_theme(figs.snapshot_figure(partial), ui.presenter_on()),
                 width="stretch",
                 key=f"live_{n}",
             )
@@ -148,20 +155,17 @@ st.caption(
     f"{result.seconds:.1f} s · seed {cfg.seed}"
 )
 ui.look_for(
-    "press ▶ Play. Against the perfect D* (red dots) the generator's samples get no push at all — D* is flat at 0 "
+    "press ▶ Play. Against the perfect D* (red dotted line) the generator's samples (orange dots) get no push at all — D* is flat at 0 "
     "on them — so they never move; the smooth critics slope towards the data and drag the samples across. "
     "Black lines: the push −∂ℓ_G/∂x on each sample (length ∝ log10 of its size; none below 10⁻⁶)."
 )
-c_left, c_right = st.columns([3, 2])
+c_left, c_right = st.columns(2)
 with c_left:
     st.latex(
-        r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D(G(z))\big)\big]"
+        r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D^*(G(z))\big)\big]"
     )
 with c_right:
-    st.latex(
-        r"\min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))],\quad "
-        r"\lambda\,(\|\nabla_x f(\hat x)\|_2-1)^2"
-    )
+    st.latex(r"\min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))]")
 ui.chart(figs.animation_figure(result), key="gan1d_panels")
 
 ui.look_for(
@@ -176,11 +180,18 @@ st.latex(
 ui.chart(figs.curves_figure(result), key="gan1d_curves")
 
 final = result.final()
-ui.metric_row(
-    {
-        CRITIC_LABELS[c].split(",")[0]: f"JSD {final[c]['jsd_final']:.3f} · W1 {final[c]['w1_final']:.2f}"
-        for c in result.critics
-    }
+st.dataframe(
+    [
+        {
+            "critic": CRITIC_LABELS[c],
+            "JSD start (nats)": round(f["jsd_start"], 3),
+            "JSD end (nats)": round(f["jsd_final"], 3),
+            "W1 start": round(f["w1_start"], 2),
+            "W1 end": round(f["w1_final"], 2),
+        }
+        for c, f in final.items()
+    ],
+    hide_index=True,
 )
 for name, reason in zip(result.critics, result.stop_reason, strict=True):
     if reason:

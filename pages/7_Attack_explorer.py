@@ -4,9 +4,9 @@ import numpy as np
 import streamlit as st
 
 from core import runs
+from core.figures import explorer as figs
 from core.mnist import explorer
 from core.mnist.robust import CHECKPOINT, load_model
-from core.figures import explorer as figs
 from ui import common as ui
 
 ctx = ui.setup_page("Attack explorer", "🔍")
@@ -52,7 +52,9 @@ def _attack(model_key: str, _model, digit: int, method: str, eps: float, norm: s
 with ui.user_errors():
     data = _digits()
 finished = {
-    i.run_id: i for i in runs.list_runs(kind="robust") if i.status == "done" and (i.path / CHECKPOINT).is_file()
+    i.run_id: i
+    for i in runs.list_runs(kind="robust")
+    if i.status == "done" and (i.path / CHECKPOINT).is_file()
 }
 
 
@@ -70,11 +72,15 @@ with c1:
 with c2:
     digit = ui.number("Test digit #", "digit", 0, len(data.y_test) - 1, 0, 1)
 with c3:
-    method = ui.select("Method", "method", explorer.METHODS, "pgd", format_func=lambda m: explorer.METHOD_NAMES[m])
+    method = ui.select(
+        "Method", "method", explorer.METHODS, "pgd", format_func=lambda m: explorer.METHOD_NAMES[m]
+    )
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    norm = ui.radio("Norm of the ball", "norm", ["inf", "2"], "inf", format_func=lambda n: "L∞" if n == "inf" else "L2")
+    norm = ui.radio(
+        "Norm of the ball", "norm", ["inf", "2"], "inf", format_func=lambda n: "L∞" if n == "inf" else "L2"
+    )
 with c2:
     if norm == "inf":
         eps = ui.slider("ε (L∞, pixels in [0, 1])", "eps_inf", 0.0, 0.5, 0.15, 0.01)
@@ -116,7 +122,9 @@ if result.pred != result.label:
 elif result.fooled:
     st.success(f"Fooled: {result.label} is now read as {result.pred_adv}.", icon="🎯")
 else:
-    st.info("Not fooled within this budget: raise ε, the steps or the query budget — or it is a robust model.")
+    st.info(
+        "Not fooled within this budget: raise ε, the steps or the query budget — or it is a robust model."
+    )
 
 ui.look_for("the perturbation (middle, amplified) looks like noise or faint strokes, yet the prediction flips; "
             "an L∞ attack touches every pixel a little, an L2 attack fewer pixels more.")  # fmt: skip

@@ -57,7 +57,7 @@ with st.expander("⚙️ New run: loss, architecture, steps, learning rates, dev
         device = ui.select("Device", "device", available_devices(), "auto",
                            help="auto = CUDA if present, else Apple MPS, else CPU.")  # fmt: skip
     critic_obj, gen_obj = gan.LOSS_FORMULAS[loss]
-    f1, f2 = st.columns(2)
+    f1, f2 = st.columns([3, 2])
     f1.markdown("**Critic / discriminator**")
     f1.latex(critic_obj)
     f2.markdown("**Generator**")
@@ -139,18 +139,16 @@ def board() -> None:
         )
         ui.chart(figs.critic_outputs_figure(curves, str(cfg.get("loss"))), key="critic_chart")
     ui.look_for(
-        "The score climbs towards 10 and MNIST-FD falls towards 0 as the samples turn into real-looking digits."
+        "The score climbs towards 10 and MNIST-FD falls towards 0 as the samples turn into real digits."
     )
-    q1, q2 = st.columns([3, 1])
-    with q1:
-        ui.chart(figs.quality_figure(curves), key="quality_chart")
-    with q2:
-        st.latex(r"\text{score} = \exp\big(\mathbb{E}_x\, \mathrm{KL}(p(y|x)\,\|\,p(y))\big)")
-        st.latex(
-            r"\text{FD} = \|\mu_r-\mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)"
-        )
-        st.caption("p(y|x), μ and Σ come from a small CNN trained once on the same MNIST (features = its "
-                   "128-d penultimate layer).")  # fmt: skip
+    l1, l2 = st.columns(2)
+    l1.latex(r"\text{MNIST score} = \exp\big(\mathbb{E}_x\, \mathrm{KL}(p(y|x)\,\|\,p(y))\big)")
+    l2.latex(
+        r"\text{MNIST-FD} = \|\mu_r-\mu_g\|^2 + \mathrm{Tr}\big(\Sigma_r+\Sigma_g-2(\Sigma_r\Sigma_g)^{1/2}\big)"
+    )
+    ui.chart(figs.quality_figure(curves), key="quality_chart")
+    st.caption("p(y|x), μ and Σ come from a small CNN trained once on the same MNIST (its 128-d penultimate "
+               "layer gives the features); r = real test digits, g = 1,000 generated ones.")  # fmt: skip
 
 
 board()

@@ -13,14 +13,30 @@ LOG2 = math.log(2.0)
 
 @pytest.fixture(scope="module")
 def one_gaussian():
-    return train_critics(Gan1DConfig(data="one_gaussian", critics=("perfect", "gradient_penalty"), steps=2000,
-                                     snapshots=21, start="disjoint", seed=0))
+    return train_critics(
+        Gan1DConfig(
+            data="one_gaussian",
+            critics=("perfect", "gradient_penalty"),
+            steps=2000,
+            snapshots=21,
+            start="disjoint",
+            seed=0,
+        )
+    )
 
 
 @pytest.fixture(scope="module")
 def two_modes():
-    return train_critics(Gan1DConfig(data="two_modes", critics=("weight_clip", "gradient_penalty", "spectral_norm"),
-                                     steps=2000, snapshots=21, start="disjoint", seed=0))
+    return train_critics(
+        Gan1DConfig(
+            data="two_modes",
+            critics=("weight_clip", "gradient_penalty", "spectral_norm"),
+            steps=2000,
+            snapshots=21,
+            start="disjoint",
+            seed=0,
+        )
+    )
 
 
 def _cut(result, critic: str) -> float:

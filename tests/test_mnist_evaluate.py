@@ -130,7 +130,9 @@ def test_fgsm_on_a_digit_moves_pixels_by_at_most_eps_and_stays_an_image(model, d
 
 def test_blackbox_attack_stays_within_its_query_budget_and_its_ball(model, data):
     image, label = data.x_test[1, 0].numpy(), int(data.y_test[1])
-    r = attack_digit(model, image, label, "blackbox", eps=0.3, norm="inf", query_budget=300, n_dirs=10, seed=1)
+    r = attack_digit(
+        model, image, label, "blackbox", eps=0.3, norm="inf", query_budget=300, n_dirs=10, seed=1
+    )
     assert 0 < r.queries <= 300
     assert r.linf <= 0.3 + 1e-6
     with pytest.raises(ValueError, match="^query_budget:"):

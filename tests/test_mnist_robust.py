@@ -85,7 +85,9 @@ def test_eps_warm_up_ramps_linearly_then_stays_at_eps():
 
 def test_attack_step_sizes_follow_the_modes():
     assert RobustConfig(mode="fgsm_rs", eps=0.3).alpha == pytest.approx(0.375)  # 1.25·ε (Wong et al.)
-    assert RobustConfig(mode="pgd", eps=0.3, pgd_steps=5).alpha == pytest.approx(0.15)  # 2.5·ε/k (Madry et al.)
+    assert RobustConfig(mode="pgd", eps=0.3, pgd_steps=5).alpha == pytest.approx(
+        0.15
+    )  # 2.5·ε/k (Madry et al.)
     assert RobustConfig(mode="fgsm", eps=0.3).alpha == pytest.approx(0.3)
 
 
@@ -144,7 +146,9 @@ def test_guard_sees_a_model_that_beats_its_own_fgsm_but_not_pgd():
 
 
 def test_nan_loss_fails_the_run_with_a_readable_reason(data, monkeypatch):
-    monkeypatch.setattr(robust.F, "cross_entropy", lambda *a, **k: torch.tensor(float("nan"), requires_grad=True))
+    monkeypatch.setattr(
+        robust.F, "cross_entropy", lambda *a, **k: torch.tensor(float("nan"), requires_grad=True)
+    )
     cfg = replace(SHORT, mode="standard", epochs=1, train_size=200, eval_size=20)
     with pytest.raises(FloatingPointError, match="loss became NaN at step 1"):
         fit(cfg, small(data), LocalRun())

@@ -28,8 +28,13 @@ class PageContext:
 
 @st.cache_resource(show_spinner=False)
 def _device_badge() -> str:
+    import torch
+
     from core.device import describe_device
 
+    # One server answers a whole class: the pages' models are tiny, and torch's intra-op threads fighting over
+    # the cores made a 2D-toy training 40x slower under load. Long runs are separate processes with their own.
+    torch.set_num_threads(1)
     return describe_device("auto")
 
 

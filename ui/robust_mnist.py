@@ -82,7 +82,13 @@ def _launch_controls(ctx: ui.PageContext) -> list[str]:
                            help="Each epoch is one pass over the training digits; ε warms up over the first 3.")  # fmt: skip
     launched: list[str] = []
     b1, b2 = st.columns([1, 2])
-    config = {"mode": mode, "eps": eps, "epochs": epochs, "warmup_epochs": min(3.0, epochs / 2), "seed": ctx.seed}
+    config = {
+        "mode": mode,
+        "eps": eps,
+        "epochs": epochs,
+        "warmup_epochs": min(3.0, epochs / 2),
+        "seed": ctx.seed,
+    }
     with b1:
         run_id = runs_ui.launch_button(KIND, config, key="mn_launch", label=f"🚀 Launch {MODE_NAMES[mode]}")
         if run_id:
@@ -126,7 +132,9 @@ def _live_board(selected: list[str]) -> None:
         ui.look_for("the dashed PGD curves: the standard run's stays near 0; PGD training lifts it epoch by epoch, "
                     "and a collapse of the FGSM run's dashed line is catastrophic overfitting.")  # fmt: skip
         ui.chart(figs.live_accuracy_figure(series, eps), key="mn_fig_live")
-        ui.look_for("adversarial training pays per epoch for its inner attack: PGD-k costs about k+1 standard epochs.")
+        ui.look_for(
+            "adversarial training pays per epoch for its inner attack: PGD-k costs about k+1 standard epochs."
+        )
         ui.chart(figs.loss_and_time_figure(series), key="mn_fig_loss")
         runs_ui.rerun_when_changed(current, key="_mn_runs_signature")
 
@@ -148,7 +156,9 @@ def _results(infos: list[runs.RunInfo]) -> None:
     eps_train = {e.eps_train for _, e in done}
     ui.look_for("left: robust runs hold their accuracy up to ε_train and fall after it (set 2 of Problem 4); right: "
                 "the L2 ball of radius ε_train is inside the L∞ box (set 3), larger L2 radii are not.")  # fmt: skip
-    ui.chart(figs.eps_curves_figure(curves, eps_train.pop() if len(eps_train) == 1 else None), key="mn_fig_eps")
+    ui.chart(
+        figs.eps_curves_figure(curves, eps_train.pop() if len(eps_train) == 1 else None), key="mn_fig_eps"
+    )
     st.caption(f"Protocol: {done[0][1].linf.protocol} on the fixed test slice; a digit broken at ε counts as broken "
                "at every larger ε. An attack gives an upper bound on the true robust accuracy.")  # fmt: skip
 
@@ -161,7 +171,9 @@ def _results(infos: list[runs.RunInfo]) -> None:
 
     st.subheader("Problem 4, measured")
     by_label = {run_label(i): (i, e) for i, e in done}
-    default = next((lbl for lbl, (i, _) in by_label.items() if i.config.get("mode") != "standard"), next(iter(by_label)))
+    default = next(
+        (lbl for lbl, (i, _) in by_label.items() if i.config.get("mode") != "standard"), next(iter(by_label))
+    )
     choice = st.selectbox("Model for the table and the digits", list(by_label), index=list(by_label).index(default),
                           key="mn_p4_run")  # fmt: skip
     info, evaluation = by_label[choice]
@@ -178,11 +190,15 @@ def _results(infos: list[runs.RunInfo]) -> None:
         "protocol": r.protocol,
     } for r in p4.rows])  # fmt: skip
     st.dataframe(table, hide_index=True, width="stretch")
-    st.caption(f"Reference: {100 * p4.train_accuracy:.1f} % on the training ball itself ({p4.train_protocol}).")
+    st.caption(
+        f"Reference: {100 * p4.train_accuracy:.1f} % on the training ball itself ({p4.train_protocol})."
+    )
     ui.look_for("green bars (sets inside the training ball) stay near the training-ball accuracy; red ones carry no "
                 "promise — and the night (set 5) is the one that breaks a robust model.")  # fmt: skip
     ui.chart(figs.problem4_figure(p4), key="mn_fig_p4")
-    ui.look_for("the attacked digits still look like their labels to us; ✗ marks those the model now gets wrong.")
+    ui.look_for(
+        "the attacked digits still look like their labels to us; ✗ marks those the model now gets wrong."
+    )
     ui.chart(figs.adversarial_grid_figure(evaluation.grid), key="mn_fig_grid")
     ui.metric_row({
         "clean accuracy": f"{100 * evaluation.clean_acc:.1f} %",
@@ -221,7 +237,9 @@ def render_mnist_tab(ctx: ui.PageContext) -> None:
         previous = [r for r in st.session_state.get(RUNS_KEY, []) if r in ids and r not in launched]
         st.session_state[RUNS_KEY] = (launched + previous)[:6]
     _keep_valid(ids)
-    selected = runs_ui.run_picker(KIND, key=RUNS_KEY, label="Runs to show (overlaid)", multi=True, default_count=4)
+    selected = runs_ui.run_picker(
+        KIND, key=RUNS_KEY, label="Runs to show (overlaid)", multi=True, default_count=4
+    )
     if not selected:
         st.info("Pick one or more runs to see their curves.")
         return

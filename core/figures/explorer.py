@@ -46,7 +46,9 @@ def probabilities_figure(result: ExplorerResult) -> go.Figure:
     classes = [str(k) for k in range(10)]
     fig = go.Figure()
     fig.add_trace(go.Bar(x=classes, y=100 * result.probs, name="before: p(k | x)", marker_color=BEFORE_COLOR))
-    fig.add_trace(go.Bar(x=classes, y=100 * result.probs_adv, name="after: p(k | x')", marker_color=AFTER_COLOR))
+    fig.add_trace(
+        go.Bar(x=classes, y=100 * result.probs_adv, name="after: p(k | x')", marker_color=AFTER_COLOR)
+    )
     fig.update_layout(title=f"Class probabilities before and after the attack (true class {result.label})",
                       xaxis_title="class k (digit)", yaxis_title="probability (%)", yaxis_range=[0, 105],
                       barmode="group")  # fmt: skip

@@ -50,16 +50,23 @@ def animation_figure(
     """One panel per critic — data p, generator p_G, the critic's curve, generator samples with the direction
     each is pushed — animated over the snapshots with play / pause and a step slider (≤ max_frames frames,
     the JSON ≤ max_bytes: the display grid is thinned until it fits)."""
-    if max_frames < 2:
-        raise ValueError(f"max_frames: must be >= 2, got {max_frames}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames: must be >= 1, got {max_frames}")
+    frames = _frame_indices(len(result.steps), max_frames)
     for points in (256, 160, 100, 64):
-        fig = _animation(result, max_frames, points)
+        fig = _animation(result, frames, points)
         if len(fig.to_json()) <= max_bytes:
             return fig
     return fig
 
 
-def _animation(result: Gan1DResult, max_frames: int, points: int) -> go.Figure:
+def snapshot_figure(result: Gan1DResult, j: int = -1) -> go.Figure:
+    """The panels at one snapshot (the latest by default): what the page shows while training runs."""
+    j = j % len(result.steps)
+    return _animation(result, np.array([j]), 200)
+
+
+def _animation(result: Gan1DResult, frames_at: np.ndarray, points: int) -> go.Figure:
     r = result
     n_c = len(r.critics)
     rows, cols = _layout_grid(n_c)
@@ -80,7 +87,6 @@ def _animation(result: Gan1DResult, max_frames: int, points: int) -> go.Figure:
     )
     pick = np.unique(np.linspace(0, len(r.x) - 1, min(points, len(r.x))).round().astype(int))
     x = r.x[pick].astype(np.float32)
-    frames_at = _frame_indices(len(r.steps), max_frames)
     y_top = float(1.35 * r.p.max())
     rug = 0.06 * y_top
     full_arrow = 0.08 * float(r.x[-1] - r.x[0])
@@ -225,11 +231,14 @@ def _animation(result: Gan1DResult, max_frames: int, points: int) -> go.Figure:
         sliders=[
             dict(
                 active=0,
-                x=0.14,
-                len=0.86,
+                x=0.16,
+                len=0.84,
                 y=-0.04 - 0.02 * rows,
                 yanchor="top",
-                currentvalue=dict(prefix="generator step ", visible=True),
+                currentvalue=dict(
+                    prefix="generator step ", visible=True, xanchor="right", font=dict(color="#333")
+                ),
+                font=dict(color="rgba(0,0,0,0)"),  # one label per frame would overlap: the current step shows
                 pad=dict(t=10),
                 steps=[
                     dict(

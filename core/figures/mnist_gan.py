@@ -9,6 +9,9 @@ from core.figures.style import CLASS_COLORS, DATA_COLOR, GENERATOR_COLOR, PERFEC
 from core.mnist.gan import SIGMOID_LOSSES, GanCurves
 
 STEP_AXIS = "generator step (iterations)"
+# Legends sit below the x-axis title: never over the chart's title, even with presenter-mode fonts.
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.38, x=0)
+HEIGHT = 440
 
 
 def _empty_note(fig: go.Figure, text: str) -> None:
@@ -24,8 +27,8 @@ def losses_figure(curves: GanCurves, loss: str) -> go.Figure:
                              line=dict(color=PERFECT_COLOR, width=2.5)))  # fmt: skip
     fig.add_trace(go.Scatter(x=curves.step, y=curves.loss_g, mode="lines", name="generator loss",
                              line=dict(color=GENERATOR_COLOR, width=2.5)))  # fmt: skip
-    fig.update_layout(title=f"Losses ({loss})", xaxis_title=STEP_AXIS, yaxis_title="loss (batch mean, nats or critic units)",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0), height=380)  # fmt: skip
+    fig.update_layout(title=f"Losses ({loss})", xaxis_title=STEP_AXIS, yaxis_title="loss (batch mean)",
+                      legend=LEGEND_BELOW, height=HEIGHT)  # fmt: skip
     if curves.step.size == 0:
         _empty_note(fig, "no steps logged yet")
     return fig
@@ -46,8 +49,8 @@ def critic_outputs_figure(curves: GanCurves, loss: str) -> go.Figure:
         title="Critic on real vs generated digits",
         xaxis_title=STEP_AXIS,
         yaxis_title="D = sigmoid(logit) (probability)" if prob else "critic value f (raw units)",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-        height=380,
+        legend=LEGEND_BELOW,
+        height=HEIGHT,
     )
     if prob:
         fig.update_yaxes(range=[0, 1])
@@ -78,12 +81,14 @@ def quality_figure(curves: GanCurves) -> go.Figure:
             rangemode="tozero",
             showgrid=False,
         ),  # fmt: skip
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-        height=380,
+        legend=LEGEND_BELOW,
+        height=HEIGHT,
         margin=dict(r=80),
     )
     if curves.eval_step.size == 0:
         _empty_note(fig, "first evaluation pending")
+        fig.update_xaxes(range=[0, max(float(curves.step[-1]) if curves.step.size else 1.0, 1.0)])
+        fig.update_layout(yaxis2=dict(range=[0, 1], showticklabels=False))
     return fig
 
 
@@ -97,7 +102,8 @@ def coverage_figure(
         f = np.asarray(fractions, dtype=float) * 100
         colors = [CLASS_COLORS[k] if f[k] >= min_fraction * 100 else "#d9d9d9" for k in range(10)]
         fig.add_trace(go.Bar(x=digits, y=f, marker_color=colors, name="generated samples",
-                             text=[f"{v:.0f}%" for v in f], textposition="outside", showlegend=False))  # fmt: skip
+                             text=[f"{v:.0f}%" if v >= min_fraction * 100 else "" for v in f],
+                             textposition="outside", showlegend=False))  # fmt: skip
         missing = [d for d, v in zip(digits, f, strict=True) if v < min_fraction * 100]
         subtitle = f"{10 - len(missing)}/10 digits present" + (
             f" — missing {', '.join(missing)}" if missing else ""
@@ -108,8 +114,8 @@ def coverage_figure(
     fig.add_hline(y=10, line=dict(color="#444", dash="dot"), annotation_text="real MNIST: 10% each",
                   annotation_position="top right")  # fmt: skip
     at = f" at step {step:,}" if step is not None else ""
-    fig.update_layout(title=f"Class coverage{at}: {subtitle}", xaxis_title="digit the classifier sees",
-                      yaxis_title="share of generated samples (%)", height=380, bargap=0.25)  # fmt: skip
+    fig.update_layout(title=f"Class coverage{at}<br><sup>{subtitle}</sup>", xaxis_title="digit the classifier sees",
+                      yaxis_title="share of generated samples (%)", height=HEIGHT, bargap=0.25)  # fmt: skip
     fig.update_xaxes(type="category")
     fig.update_yaxes(
         range=[0, max(25.0, float(np.nanmax(fractions)) * 115 if fractions is not None else 25.0)]

@@ -29,7 +29,12 @@ def _series(rows: Sequence[dict], key: str) -> tuple[list[float], list[float]]:
     xs, ys = [], []
     for r in rows:
         x, y = r.get("epoch"), r.get(key)
-        if isinstance(x, int | float) and isinstance(y, int | float) and math.isfinite(x) and math.isfinite(y):
+        if (
+            isinstance(x, int | float)
+            and isinstance(y, int | float)
+            and math.isfinite(x)
+            and math.isfinite(y)
+        ):
             xs.append(float(x))
             ys.append(float(y))
     return xs, ys
@@ -52,6 +57,8 @@ def live_accuracy_figure(runs: Sequence[RunRows], eps: float | None = None) -> g
             x, y = _series(rows, key)
             fig.add_trace(go.Scatter(x=x, y=[100 * v for v in y], mode="lines+markers", name=f"{label} · {what}",
                                      line=dict(color=color, dash=dash, width=2.5), marker=dict(size=7)))  # fmt: skip
+    last = max((r.get("epoch", 0) or 0 for _, _, rows in runs for r in rows), default=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(last / 10)))  # whole epochs only
     robust = f"PGD accuracy at ε = {eps:g}" if eps is not None else "PGD accuracy"
     fig.update_layout(title=f"Test accuracy per epoch — clean (solid) and {robust} (dashed)",
                       xaxis_title="epoch", yaxis_title="accuracy (%)", yaxis_range=[0, 101],
@@ -61,7 +68,9 @@ def live_accuracy_figure(runs: Sequence[RunRows], eps: float | None = None) -> g
 
 def loss_and_time_figure(runs: Sequence[RunRows]) -> go.Figure:
     """Training loss (on the attacked batches) and seconds per epoch, side by side."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss (on attacked batches)", "time per epoch"))
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("training loss (on attacked batches)", "time per epoch")
+    )
     for (label, _, rows), color in zip(runs, _colors(runs), strict=True):
         x, y = _series(rows, "loss")
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, legendgroup=label,
@@ -69,19 +78,26 @@ def loss_and_time_figure(runs: Sequence[RunRows]) -> go.Figure:
         x, y = _series(rows, "epoch_time")
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, legendgroup=label, showlegend=False,
                                  line=dict(color=color, width=2.5)), row=1, col=2)  # fmt: skip
-    fig.update_xaxes(title_text="epoch")
+    last = max((r.get("epoch", 0) or 0 for _, _, rows in runs for r in rows), default=1)
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, math.ceil(last / 10)))
     fig.update_yaxes(title_text="cross-entropy (nats)", row=1, col=1)
     fig.update_yaxes(title_text="seconds per epoch (s)", rangemode="tozero", row=1, col=2)
     fig.update_layout(title="Loss and cost per epoch", legend_title_text="run")
     return fig
 
 
-def eps_curves_figure(curves: Sequence[tuple[str, str, EpsCurve]], eps_train: float | None = None) -> go.Figure:
+def eps_curves_figure(
+    curves: Sequence[tuple[str, str, EpsCurve]], eps_train: float | None = None
+) -> go.Figure:
     """Accuracy against ε for the L∞ ball (left) and the L2 ball (right); one colour per run."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("L∞ ball  ‖δ‖∞ ≤ ε", "L2 ball  ‖δ‖₂ ≤ ε"))
-    colors = _colors([(label, mode, []) for label, mode, _ in curves])
+    per_run = list(
+        dict.fromkeys((label, mode) for label, mode, _ in curves)
+    )  # one colour per run, both panels
+    color_of = dict(zip(per_run, _colors([(label, mode, []) for label, mode in per_run]), strict=True))
     shown: set[str] = set()
-    for (label, _, curve), color in zip(curves, colors, strict=True):
+    for label, mode, curve in curves:
+        color = color_of[(label, mode)]
         col = 1 if curve.norm == "inf" else 2
         ok = np.isfinite(curve.accuracy)
         fig.add_trace(go.Scatter(x=curve.eps[ok], y=100 * curve.accuracy[ok], mode="lines+markers", name=label,
@@ -96,7 +112,9 @@ def eps_curves_figure(curves: Sequence[tuple[str, str, EpsCurve]], eps_train: fl
     fig.update_xaxes(title_text="ε (L2, pixel units)", row=1, col=2)
     fig.update_yaxes(title_text="accuracy under PGD (%)", range=[0, 101])
     protocol = curves[0][2].protocol.split(",")[0] if curves else "PGD"
-    fig.update_layout(title=f"Robustness curves: accuracy under {protocol} as the ball grows", legend_title_text="run")
+    fig.update_layout(
+        title=f"Robustness curves: accuracy under {protocol} as the ball grows", legend_title_text="run"
+    )
     return fig
 
 
@@ -124,10 +142,12 @@ def problem4_figure(result: Problem4Result) -> go.Figure:
     acc = [100 * r.accuracy for r in result.rows]
     fig = go.Figure()
     fig.add_trace(go.Bar(x=labels, y=acc, marker_color=colors, text=[f"{a:.0f} %" for a in acc],
-                         textposition="outside", name="measured accuracy",
+                         textposition="outside", name="measured accuracy", showlegend=False,
                          hovertext=[r.reason for r in result.rows], hoverinfo="text+y"))  # fmt: skip
     # Legend entries for the two colours (empty traces).
-    fig.add_trace(go.Bar(x=[None], y=[None], marker_color="#2ca02c", name="predicted ✓ (inside the training ball)"))
+    fig.add_trace(
+        go.Bar(x=[None], y=[None], marker_color="#2ca02c", name="predicted ✓ (inside the training ball)")
+    )
     fig.add_trace(go.Bar(x=[None], y=[None], marker_color="#d62728", name="predicted ✗ (no guarantee)"))
     fig.add_hline(y=100 * result.train_accuracy, line_dash="dot", line_color="#444",
                   annotation_text=f"training ball ‖δ‖∞ ≤ {result.eps_train:g}: {100 * result.train_accuracy:.0f} %",

@@ -71,55 +71,50 @@ def init_stack(
     return flat
 
 
-def _act(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Leaky ReLU and its slope (1 where a > 0, α elsewhere)."""
-    # clamp-and-scale builds the 0/1 step as a float in one pass (much cheaper than where/heaviside on CPU).
-    slope = a.clamp(0.0, 1e-30).mul_((1.0 - LEAKY_SLOPE) * 1e30).add_(LEAKY_SLOPE)
-    return torch.nn.functional.leaky_relu(a, LEAKY_SLOPE), slope
+def _slope_times(g: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """g ⊙ leaky-ReLU'(a) (1 where a > 0, α elsewhere) in one fused pass; g may broadcast against a."""
+    return torch.ops.aten.leaky_relu_backward(g.expand_as(a), a, LEAKY_SLOPE, False)
 
 
 @dataclass
 class Cache:
     x: torch.Tensor  # (K, N)
-    h1: torch.Tensor  # (K, N, H)
-    s1: torch.Tensor  # activation slopes, layer 1
+    a1: torch.Tensor  # (K, N, H) pre-activations, layer 1
+    h1: torch.Tensor
+    a2: torch.Tensor
     h2: torch.Tensor
-    s2: torch.Tensor
 
 
 def forward(flat: torch.Tensor, x: torch.Tensor, hidden: int) -> tuple[torch.Tensor, Cache]:
     """f_k(x_k) for every network k: x (K, N) → out (K, N), and what the backward pass needs."""
     lay = layers(flat, hidden)
     a1 = torch.addcmul(lay.b1.unsqueeze(1), x.unsqueeze(2), lay.w1.unsqueeze(1))  # 1-D input: no matmul
-    h1, s1 = _act(a1)
+    h1 = torch.nn.functional.leaky_relu(a1, LEAKY_SLOPE)
     a2 = torch.baddbmm(lay.b2.unsqueeze(1), h1, lay.w2.transpose(1, 2))
-    h2, s2 = _act(a2)
+    h2 = torch.nn.functional.leaky_relu(a2, LEAKY_SLOPE)
     out = torch.baddbmm(lay.b3.unsqueeze(1), h2, lay.w3.unsqueeze(2)).squeeze(2)
-    return out, Cache(x, h1, s1, h2, s2)
+    return out, Cache(x, a1, h1, a2, h2)
 
 
-def backward(
-    flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor
-) -> torch.Tensor:
-    """Write ∂L/∂θ into `grad` (K, P) given g_out = ∂L/∂out (K, N); returns ∂L/∂x (K, N)."""
+def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor) -> None:
+    """Write ∂L/∂θ into `grad` (K, P) given g_out = ∂L/∂out (K, N)."""
     lay, g = layers(flat, hidden), layers(grad, hidden)
     go = g_out.unsqueeze(2)  # (K, N, 1)
     g.w3.copy_(torch.bmm(cache.h2.transpose(1, 2), go).squeeze(2))
     g.b3.copy_(g_out.sum(1, keepdim=True))
-    g_a2 = go * lay.w3.unsqueeze(1) * cache.s2  # (K, N, H)
+    g_a2 = _slope_times(go * lay.w3.unsqueeze(1), cache.a2)  # (K, N, H)
     g.w2.copy_(torch.bmm(g_a2.transpose(1, 2), cache.h1))
     g.b2.copy_(g_a2.sum(1))
-    g_a1 = torch.bmm(g_a2, lay.w2) * cache.s1
+    g_a1 = _slope_times(torch.bmm(g_a2, lay.w2), cache.a1)
     g.w1.copy_((g_a1 * cache.x.unsqueeze(2)).sum(1))
     g.b1.copy_(g_a1.sum(1))
-    return (g_a1 * lay.w1.unsqueeze(1)).sum(2)
 
 
 def input_gradient(flat: torch.Tensor, cache: Cache, hidden: int) -> torch.Tensor:
     """∂f/∂x at every input (K, N): the slope the generator's samples follow."""
     lay = layers(flat, hidden)
-    v = cache.s2 * lay.w3.unsqueeze(1)  # (K, N, H)
-    u = torch.bmm(v, lay.w2) * cache.s1
+    v = _slope_times(lay.w3.unsqueeze(1), cache.a2)  # (K, N, H)
+    u = _slope_times(torch.bmm(v, lay.w2), cache.a1)
     return (u * lay.w1.unsqueeze(1)).sum(2)
 
 
@@ -133,17 +128,17 @@ def gradient_penalty_backward(
     """
     lay, g = layers(flat, hidden), layers(grad, hidden)
     n = cache.x.shape[1]
-    v = cache.s2 * lay.w3.unsqueeze(1)  # (K, N, H): s2_k w3_k
+    v = _slope_times(lay.w3.unsqueeze(1), cache.a2)  # (K, N, H): s2_k w3_k
     u = torch.bmm(v, lay.w2)  # (K, N, H): Σ_k v_k W2_kj
-    r = cache.s1 * lay.w1.unsqueeze(1)  # (K, N, H): s1_j w1_j
+    r = _slope_times(lay.w1.unsqueeze(1), cache.a1)  # (K, N, H): s1_j w1_j
     slope = (u * r).sum(2)  # ∂f/∂x̂, (K, N)
     gap = slope.abs() - 1.0
     c = (2.0 * lam / n) * gap * torch.sign(slope)  # ∂penalty/∂slope
     cu = c.unsqueeze(2)
-    g.w1.add_((cu * cache.s1 * u).sum(1))
+    g.w1.add_(_slope_times(cu * u, cache.a1).sum(1))
     g.w2.add_(torch.bmm((cu * v).transpose(1, 2), r))
     t = torch.bmm(r, lay.w2.transpose(1, 2))  # Σ_j W2_kj r_j
-    g.w3.add_((cu * cache.s2 * t).sum(1))
+    g.w3.add_(_slope_times(cu * t, cache.a2).sum(1))
     return lam * (gap * gap).mean(1)
 
 

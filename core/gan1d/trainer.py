@@ -297,7 +297,9 @@ def train_critics(
             **{k: v[idx, :n_snaps] for k, v in rec.items()},
         )
 
-    wgan_g_out = torch.cat([torch.full((max(n_l, 1), B), -1.0 / B), torch.full((max(n_l, 1), B), 1.0 / B)], 1).to(dev)
+    wgan_g_out = torch.cat(
+        [torch.full((max(n_l, 1), B), -1.0 / B), torch.full((max(n_l, 1), B), 1.0 / B)], 1
+    ).to(dev)
     j = 0
     for t in range(cfg.steps + 1):
         if j < S and t == snap_steps[j]:

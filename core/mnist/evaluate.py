@@ -22,7 +22,14 @@ import torch
 from torch import nn
 
 from core.attacks import check_norm, delta_norm, eval_mode, fgsm, pgd
-from core.perturbation_sets import Dimming, NormBall, containment_reason, contains, problem4_sets, training_ball
+from core.perturbation_sets import (
+    Dimming,
+    NormBall,
+    containment_reason,
+    contains,
+    problem4_sets,
+    training_ball,
+)
 from core.validate import check_choice, check_finite_array, check_int, check_positive, check_range
 
 ATTACKS = ("fgsm", "pgd")
@@ -147,7 +154,9 @@ def eps_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, norm: str = "i
               seed: int = 0) -> EpsCurve:  # fmt: skip
     """Robust accuracy at each ε (ascending); a digit broken at ε stays broken at larger ε."""
     norm = check_norm(norm)
-    values = np.asarray(eps_values if eps_values is not None else (LINF_EPS if norm == "inf" else L2_EPS), float)
+    values = np.asarray(
+        eps_values if eps_values is not None else (LINF_EPS if norm == "inf" else L2_EPS), float
+    )
     values = check_finite_array("eps_values", values, ndim=1, nonnegative=True)
     if values.size == 0:
         raise ValueError("eps_values: need at least one radius")
@@ -166,7 +175,9 @@ class DimmingCurve:
 
     brightness: np.ndarray
     accuracy: np.ndarray
-    linf_size: np.ndarray  # mean ‖δ‖∞ = mean of (1 − b)·max x: how far outside the ε-ball the night takes a digit
+    linf_size: (
+        np.ndarray
+    )  # mean ‖δ‖∞ = mean of (1 − b)·max x: how far outside the ε-ball the night takes a digit
 
 
 def dimming_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
@@ -313,9 +324,12 @@ class RobustEvaluation:
     @classmethod
     def from_dict(cls, d: dict) -> RobustEvaluation:
         """Inverse of to_dict (as read back from evaluation.json)."""
+        arr = np.asarray
+
+        def curve(c: dict) -> EpsCurve:
+            return EpsCurve(c["norm"], arr(c["eps"], float), arr(c["accuracy"], float), c["protocol"])
+
         try:
-            arr = np.asarray
-            curve = lambda c: EpsCurve(c["norm"], arr(c["eps"], float), arr(c["accuracy"], float), c["protocol"])  # noqa: E731
             dim = d["dimming"]
             p4 = d["problem4"]
             g = d["grid"]
@@ -347,7 +361,9 @@ def evaluate_robust_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, ep
     parts: dict = {}
     parts["clean_acc"] = accuracy(model, x, y)
     parts["fgsm_acc"] = robust_accuracy(model, x, y, eps_train_or_default, "inf", "fgsm")
-    parts["pgd_acc"] = robust_accuracy(model, x, y, eps_train_or_default, "inf", "pgd", steps, None, restarts, seed)
+    parts["pgd_acc"] = robust_accuracy(
+        model, x, y, eps_train_or_default, "inf", "pgd", steps, None, restarts, seed
+    )
     parts["pgd_protocol"] = AttackProtocol("pgd", "inf", steps, restarts, None, len(y)).label
     if stop():
         return None

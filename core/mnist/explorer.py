@@ -87,9 +87,13 @@ def attack_digit(model: nn.Module, image: np.ndarray, label: int, method: str = 
         steps = check_int("steps", steps, minimum=1, maximum=1000)
         x_adv = pgd(model, x, y, eps, norm=norm, steps=steps, clip=CLIP, seed=seed) if eps > 0 else x.clone()
         queries = steps
-        description = f"PGD-{steps}, step 2.5ε/{steps}, random start, {'L∞' if norm == 'inf' else 'L2'}, ε = {eps:g}"
+        description = (
+            f"PGD-{steps}, step 2.5ε/{steps}, random start, {'L∞' if norm == 'inf' else 'L2'}, ε = {eps:g}"
+        )
     else:
-        x_adv, queries, description = _blackbox(model, x, label, eps, norm, query_budget, fd_method, n_dirs, h, seed)
+        x_adv, queries, description = _blackbox(
+            model, x, label, eps, norm, query_budget, fd_method, n_dirs, h, seed
+        )
     delta = (x_adv - x)[0, 0].numpy().astype(np.float64)
     return ExplorerResult(
         x=img.astype(np.float64), x_adv=x_adv[0, 0].numpy().astype(np.float64), delta=delta, label=label,

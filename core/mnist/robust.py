@@ -90,9 +90,12 @@ class RobustConfig:
     pgd_alpha: float = field(default=0.0, metadata={"help": "PGD step size; 0 = 2.5·ε/k"})
     rs_alpha: float = field(default=1.25, metadata={"help": "fgsm_rs step size in units of ε"})
     guard: bool = field(default=True, metadata={"help": "catastrophic-overfitting guard (fgsm, fgsm_rs)"})
-    guard_drop: float = field(default=0.2, metadata={"help": "collapse = guard PGD accuracy this far below best"})
-    guard_gap: float = field(default=0.4, metadata={"help": "collapse = attacked-batch accuracy this far above"
-                                                              " guard PGD accuracy"})
+    guard_drop: float = field(
+        default=0.2, metadata={"help": "collapse = guard PGD accuracy this far below best"}
+    )
+    guard_gap: float = field(
+        default=0.4, metadata={"help": "collapse = attacked-batch accuracy this far above guard PGD accuracy"}
+    )
     guard_action: str = field(default="reduce", metadata={"help": "reduce (halve α) | stop (early stop)"})
     guard_size: int = field(default=200, metadata={"help": "training images in the guard batch"})
     eval_size: int = field(default=500, metadata={"help": "fixed test slice for the live curves"})
@@ -172,8 +175,12 @@ def adversarial_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mode: 
         return fgsm(model, x, y, min(alpha, eps), norm="inf", clip=CLIP)
     if mode == "fgsm_rs":
         # One PGD step from a random start in the ball: exactly "FGSM with random initialisation".
-        return pgd(model, x, y, eps, norm="inf", alpha=alpha, steps=1, random_start=True, clip=CLIP, seed=seed)
-    return pgd(model, x, y, eps, norm="inf", alpha=alpha, steps=pgd_steps, random_start=True, clip=CLIP, seed=seed)
+        return pgd(
+            model, x, y, eps, norm="inf", alpha=alpha, steps=1, random_start=True, clip=CLIP, seed=seed
+        )
+    return pgd(
+        model, x, y, eps, norm="inf", alpha=alpha, steps=pgd_steps, random_start=True, clip=CLIP, seed=seed
+    )
 
 
 # -- the catastrophic-overfitting guard -------------------------------------------------------------------------
@@ -211,7 +218,9 @@ class OverfittingGuard:
         return False
 
 
-def guard_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int, seed: int) -> float:
+def guard_accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int, seed: int
+) -> float:
     """PGD-`steps` accuracy (L∞, radius ε) on the guard batch — the number that collapses under overfitting."""
     from core.mnist.evaluate import robust_accuracy
 
@@ -308,7 +317,11 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
     # One-cycle: up for 40 % of the run, then down to ~0 — most of the robust accuracy comes in the cool-down.
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total, pct_start=0.4)
     alpha_scale = 1.0  # the guard halves it after each collapse
-    guard = OverfittingGuard(config.guard_drop, config.guard_gap) if config.guard and config.mode in SINGLE_STEP else None
+    guard = (
+        OverfittingGuard(config.guard_drop, config.guard_gap)
+        if config.guard and config.mode in SINGLE_STEP
+        else None
+    )
     it, time_total = 0, 0.0
     run.progress(0, total)
 
@@ -354,8 +367,16 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
             "loss": loss_sum / seen,
             "train_acc": correct / seen,  # accuracy on the (adversarial) training batches
             "clean_acc": accuracy(model, x_test, y_test),
-            "robust_acc": robust_accuracy(model, x_test, y_test, config.eps, norm="inf", steps=config.eval_steps,
-                                          restarts=1, seed=config.seed),  # fmt: skip
+            "robust_acc": robust_accuracy(
+                model,
+                x_test,
+                y_test,
+                config.eps,
+                norm="inf",
+                steps=config.eval_steps,
+                restarts=1,
+                seed=config.seed,
+            ),  # fmt: skip
             "eps": eps_now,
             "alpha": alpha,
             "lr": sched.get_last_lr()[0],
