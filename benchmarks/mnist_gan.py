@@ -90,7 +90,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=150.0, help="give up time-to-quality after this")
     parser.add_argument("--target", type=float, default=8.0, help="MNIST score to reach")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
+    parser.add_argument("--archs", default="mlp,dcgan", help="architectures to measure throughput for")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -100,9 +102,10 @@ def main() -> None:
     load_classifier(data.x_train, data.y_train)
     print(f"classifier judge ready in {time.perf_counter() - t:.1f} s (cached after the first time)")
     print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, devices {devices}")
-    print("\nThroughput (critic images / s, non-saturating loss, batch 64):")
-    for device in devices:
-        for arch in ("mlp", "dcgan"):
+    if not args.skip_throughput:
+        print("\nThroughput (critic images / s, non-saturating loss, batch 64):")
+    for device in devices if not args.skip_throughput else []:
+        for arch in args.archs.split(","):
             print(
                 f"  {device:5s} {arch:6s} {throughput(arch, device, args.steps):10,.0f} images/s", flush=True
             )

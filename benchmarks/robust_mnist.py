@@ -30,6 +30,18 @@ from core.mnist.robust import MODES, LocalRun, RobustConfig, fit, load_train_dat
 EPOCHS = {"standard": 10, "fgsm": 10, "fgsm_rs": 15, "pgd": 15}
 
 
+class PrintingRun(LocalRun):
+    """LocalRun that prints each epoch's live metrics (on the 200-digit live slice, PGD-5)."""
+
+    def log(self, step: int, **metrics: float) -> None:
+        super().log(step, **metrics)
+        extra = f" guard PGD {100 * metrics['guard_acc']:.0f} %" if "guard_acc" in metrics else ""
+        extra += " ← guard triggered" if metrics.get("guard_triggered") else ""
+        print(f"    epoch {metrics['epoch']:3d}: {metrics['epoch_time']:5.1f} s, loss {metrics['loss']:.3f}, "
+              f"clean {100 * metrics['clean_acc']:.1f} %, PGD-5 {100 * metrics['robust_acc']:.1f} %, "
+              f"α {metrics['alpha']:.3f}{extra}", flush=True)  # fmt: skip
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
@@ -68,7 +80,7 @@ def main() -> int:
     print(header)
     for mode in args.modes:
         cfg = replace(base, mode=mode, epochs=getattr(args, f"epochs_{mode}"))
-        run = LocalRun(device)
+        run = PrintingRun(device)
         model = fit(cfg, live, run, device=device)
         train_s = sum(m["epoch_time"] for m in run.metrics)
         t0 = time.perf_counter()

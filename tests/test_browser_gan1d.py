@@ -27,7 +27,7 @@ def test_train_then_play_advances_the_frame_slider(tmp_path):
         wait_for_app(page)
         page.wait_for_selector(".js-plotly-plot .slider-container", timeout=60_000)
         assert_no_exception(page)
-        current = page.locator(".js-plotly-plot .slider-container .slider-current-value").first
+        current = page.locator(".js-plotly-plot .slider-group > text.slider-label").first  # the current value
         assert "generator step 0" in current.text_content()
         page.locator(".js-plotly-plot .updatemenu-button", has_text="Play").first.click()
         page.wait_for_timeout(1500)

@@ -4,16 +4,25 @@ the perfect discriminator leaves the generator where it is; Lipschitz critics br
 import math
 
 import numpy as np
-import pytest
 
 from core.gan1d import Gan1DConfig, train_critics
 
 LOG2 = math.log(2.0)
 
 
-@pytest.fixture(scope="module")
-def one_gaussian():
-    return train_critics(
+def _cut(result, critic: str) -> float:
+    i = result.index(critic)
+    return 1.0 - result.w1[i, -1] / result.w1[i, 0]
+
+
+def _assert_finite(result) -> None:
+    assert np.all(result.stopped_at == -1), result.stop_reason
+    for arr in (result.jsd, result.w1, result.d_loss, result.g_loss, result.p_g, result.sample_grad):
+        assert np.all(np.isfinite(arr))
+
+
+def test_perfect_discriminator_gives_no_signal_while_gradient_penalty_fits_one_gaussian():
+    r = train_critics(
         Gan1DConfig(
             data="one_gaussian",
             critics=("perfect", "gradient_penalty"),
@@ -23,11 +32,20 @@ def one_gaussian():
             seed=0,
         )
     )
+    assert np.all(r.jsd[:, 0] > 0.999 * LOG2)  # the supports start disjoint
+    i = r.index("perfect")
+    assert r.config.perfect_loss == "minimax"  # the sheet's saturating loss log(1 − D*(G(z)))
+    assert r.jsd[i, -1] >= 0.95 * LOG2
+    assert r.w1[i, -1] >= 0.9 * r.w1[i, 0]
+    assert np.abs(r.sample_grad[i]).max() < 1e-6  # D* is flat on the generated samples (Figure 1)
+    i = r.index("gradient_penalty")
+    assert r.jsd[i, -1] < 0.1
+    assert r.w1[i, -1] < 0.3
+    _assert_finite(r)
 
 
-@pytest.fixture(scope="module")
-def two_modes():
-    return train_critics(
+def test_lipschitz_critics_cut_w1_on_two_modes():
+    r = train_critics(
         Gan1DConfig(
             data="two_modes",
             critics=("weight_clip", "gradient_penalty", "spectral_norm"),
@@ -37,40 +55,8 @@ def two_modes():
             seed=0,
         )
     )
-
-
-def _cut(result, critic: str) -> float:
-    i = result.index(critic)
-    return 1.0 - result.w1[i, -1] / result.w1[i, 0]
-
-
-def test_the_start_is_disjoint(one_gaussian, two_modes):
-    for r in (one_gaussian, two_modes):
-        assert np.all(r.jsd[:, 0] > 0.999 * LOG2)
-
-
-def test_perfect_discriminator_gives_the_generator_no_signal(one_gaussian):
-    r, i = one_gaussian, one_gaussian.index("perfect")
-    assert r.config.perfect_loss == "minimax"  # the sheet's saturating loss log(1 − D*(G(z)))
-    assert r.jsd[i, -1] >= 0.95 * LOG2
-    assert r.w1[i, -1] >= 0.9 * r.w1[i, 0]
-    assert np.abs(r.sample_grad[i]).max() < 1e-6  # D* is flat on the generated samples (Figure 1)
-
-
-def test_gradient_penalty_critic_brings_one_gaussian_home(one_gaussian):
-    i = one_gaussian.index("gradient_penalty")
-    assert one_gaussian.jsd[i, -1] < 0.1
-    assert one_gaussian.w1[i, -1] < 0.3
-
-
-def test_lipschitz_critics_cut_w1_on_two_modes(two_modes):
-    assert _cut(two_modes, "gradient_penalty") >= 0.8
-    assert _cut(two_modes, "spectral_norm") >= 0.8
-    assert _cut(two_modes, "weight_clip") >= 0.5
-
-
-def test_every_critic_curve_is_finite(one_gaussian, two_modes):
-    for r in (one_gaussian, two_modes):
-        assert np.all(r.stopped_at == -1), r.stop_reason
-        for arr in (r.jsd, r.w1, r.d_loss, r.g_loss, r.p_g, r.sample_grad):
-            assert np.all(np.isfinite(arr))
+    assert np.all(r.jsd[:, 0] > 0.999 * LOG2)
+    assert _cut(r, "gradient_penalty") >= 0.8
+    assert _cut(r, "spectral_norm") >= 0.8
+    assert _cut(r, "weight_clip") >= 0.5
+    _assert_finite(r)

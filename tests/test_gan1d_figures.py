@@ -18,8 +18,18 @@ def big_result():
     r = train_critics(Gan1DConfig(data="skewed", critics=CRITICS, steps=40, snapshots=20, batch=32, seed=1))
     rng = np.random.default_rng(0)
     big = {}
-    for name in ("p_g", "critic_raw", "critic_display", "samples", "sample_grad", "jsd", "kl", "w1", "d_loss",
-                 "g_loss"):
+    for name in (
+        "p_g",
+        "critic_raw",
+        "critic_display",
+        "samples",
+        "sample_grad",
+        "jsd",
+        "kl",
+        "w1",
+        "d_loss",
+        "g_loss",
+    ):
         arr = np.repeat(getattr(r, name), 10, axis=1)
         big[name] = arr * (1 + 1e-3 * rng.standard_normal(arr.shape)) if name != "critic_display" else arr
     return dataclasses.replace(r, steps=np.arange(200) * 10, **big)

@@ -122,6 +122,8 @@ def _live_board(selected: list[str]) -> None:
                 runs_ui.status_badge(info)
             with mid:
                 runs_ui.progress_bar(info)
+                if info.status == "running" and info.total and info.step >= info.total:
+                    st.caption("training done — now the final evaluation (ε curves, night, Problem 4)…")
             with right:
                 runs_ui.cancel_button(info, key=f"mn_cancel_{info.run_id}")
             if info.status == "failed" and info.error:

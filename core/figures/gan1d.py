@@ -83,7 +83,7 @@ def _animation(result: Gan1DResult, frames_at: np.ndarray, points: int) -> go.Fi
         cols=cols,
         subplot_titles=titles,
         horizontal_spacing=0.06,
-        vertical_spacing=0.16 if rows > 1 else 0.1,
+        vertical_spacing=0.2 if rows > 1 else 0.1,
     )
     pick = np.unique(np.linspace(0, len(r.x) - 1, min(points, len(r.x))).round().astype(int))
     x = r.x[pick].astype(np.float32)
@@ -197,17 +197,29 @@ def _animation(result: Gan1DResult, frames_at: np.ndarray, points: int) -> go.Fi
             "fromcurrent": True,
         }
 
+    # The theme owns the margins, so room for the legend (top) and the controls (bottom) is made inside the
+    # plot area: the panels are squeezed into [bottom, top] of the paper.
+    height = 360 * rows + 330
+    plot_h = height - 125  # minus the theme's top and bottom margins
+    bottom, top = 150 / plot_h, 1 - 62 / plot_h
+    for name in fig.layout:
+        if name.startswith("yaxis") and fig.layout[name].domain:
+            d0, d1 = fig.layout[name].domain
+            fig.layout[name].domain = [bottom + (top - bottom) * d0, bottom + (top - bottom) * d1]
+    for ann in fig.layout.annotations:  # the subplot titles sit at the top of their panels
+        ann.y = bottom + (top - bottom) * ann.y
+    controls_y = (150 - 62) / plot_h
     fig.update_layout(
         title=f"Training against each critic — data: {r.config.data.replace('_', ' ')}",
-        height=max(420, 360 * rows + 140),
-        legend=dict(orientation="h", yanchor="bottom", y=1.04 + 0.02 * rows, xanchor="right", x=1.0),
+        height=height,
+        legend=dict(orientation="h", yanchor="bottom", y=top + 30 / plot_h, xanchor="right", x=1.0),
         updatemenus=[
             dict(
                 type="buttons",
                 direction="left",
                 showactive=False,
                 x=0.0,
-                y=-0.06 - 0.02 * rows,
+                y=controls_y,
                 xanchor="left",
                 yanchor="top",
                 pad=dict(t=10, r=10),
@@ -233,7 +245,7 @@ def _animation(result: Gan1DResult, frames_at: np.ndarray, points: int) -> go.Fi
                 active=0,
                 x=0.16,
                 len=0.84,
-                y=-0.04 - 0.02 * rows,
+                y=controls_y + 12 / plot_h,
                 yanchor="top",
                 currentvalue=dict(
                     prefix="generator step ", visible=True, xanchor="right", font=dict(color="#333")
@@ -250,7 +262,6 @@ def _animation(result: Gan1DResult, frames_at: np.ndarray, points: int) -> go.Fi
                 ],
             )
         ],
-        margin=dict(b=120),
     )
     return fig
 

@@ -414,6 +414,7 @@ def train_robust(config: RobustConfig, run: Any) -> None:
         return
     from core.mnist.evaluate import evaluate_robust_model
 
+    model = model.to(getattr(run, "device", "cpu"))  # the evaluation's attacks run on the run's device too
     result = evaluate_robust_model(model, data.x_test, data.y_test, eps_train=config.eps, seed=config.seed,
                                    should_stop=run.should_stop)  # fmt: skip
     if result is not None:
