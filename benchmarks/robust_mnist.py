@@ -51,6 +51,8 @@ def main() -> int:
             f"--epochs-{mode.replace('_', '-')}", type=int, default=EPOCHS[mode], dest=f"epochs_{mode}"
         )
     p.add_argument("--pgd-steps", type=int, default=5)
+    p.add_argument("--rs-alpha", type=float, default=1.25, help="fgsm_rs step in units of ε")
+    p.add_argument("--warmup", type=float, default=3.0, help="ε warm-up epochs")
     p.add_argument("--eval-n", type=int, default=1000, help="test digits for the final PGD evaluation")
     p.add_argument("--eval-steps", type=int, default=50)
     p.add_argument("--restarts", type=int, default=10)
@@ -65,7 +67,7 @@ def main() -> int:
     device = resolve_device(args.device)
     print(f"device: {describe_device(args.device)}")
 
-    base = RobustConfig(eps=args.eps, pgd_steps=args.pgd_steps, source=args.source, eval_size=200, eval_steps=5,
+    base = RobustConfig(eps=args.eps, pgd_steps=args.pgd_steps, rs_alpha=args.rs_alpha, warmup_epochs=args.warmup, source=args.source, eval_size=200, eval_steps=5,
                         final_eval=False, device=args.device, seed=args.seed)  # fmt: skip
     data = load_train_data(replace(base, eval_size=args.eval_n))
     print(f"data: {data.description}")

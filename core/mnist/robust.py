@@ -206,16 +206,14 @@ class OverfittingGuard:
               train_acc: float | None = None) -> bool:  # fmt: skip
         """Record the epoch's guard accuracy; True when it collapsed (only once `armed`, i.e. after warm-up)."""
         acc = check_finite("acc", acc)
-        collapsed = armed and (
-            acc < self.best_acc - self.drop or (train_acc is not None and train_acc - acc > self.gap)
-        )
-        if collapsed:
-            self.triggers += 1
-            return True
         if acc >= self.best_acc:
             self.best_acc, self.best_epoch = acc, epoch
             self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        return False
+        collapsed = armed and (
+            acc < self.best_acc - self.drop or (train_acc is not None and train_acc - acc > self.gap)
+        )
+        self.triggers += int(collapsed)
+        return collapsed
 
 
 def guard_accuracy(
@@ -403,6 +401,10 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
         if stop_early:
             break
 
+    if guard is not None and guard.best_state is not None:
+        # Early stopping on the guard batch (Wong et al.): keep the epoch with the best PGD accuracy.
+        model.load_state_dict(guard.best_state)
+        checkpoint(guard.best_epoch)
     return model.cpu().eval()
 
 
