@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.attacks import fgsm, pgd
+from core.attacks import fgsm, pgd, project_linf
 from core.validate import check_choice, check_finite, check_int, check_positive, check_range
 
 MODES = ("standard", "fgsm", "fgsm_rs", "pgd")
@@ -89,6 +89,8 @@ class RobustConfig:
     pgd_steps: int = field(default=5, metadata={"help": "k, the PGD steps per batch (mode pgd)"})
     pgd_alpha: float = field(default=0.0, metadata={"help": "PGD step size; 0 = 2.5·ε/k"})
     rs_alpha: float = field(default=1.25, metadata={"help": "fgsm_rs step size in units of ε"})
+    rs_noise: float = field(default=1.0, metadata={"help": "fgsm_rs random start U[-kε, kε]: k in units of ε"})
+    rs_project: bool = field(default=True, metadata={"help": "fgsm_rs: project x + δ back onto the ε-ball"})
     guard: bool = field(default=True, metadata={"help": "catastrophic-overfitting guard (fgsm, fgsm_rs)"})
     guard_drop: float = field(
         default=0.2, metadata={"help": "collapse = guard PGD accuracy this far below best"}
@@ -119,6 +121,7 @@ class RobustConfig:
         check_int("pgd_steps", self.pgd_steps, minimum=1, maximum=1000)
         check_positive("pgd_alpha", self.pgd_alpha, allow_zero=True)
         check_positive("rs_alpha", self.rs_alpha)
+        check_positive("rs_noise", self.rs_noise, allow_zero=True)
         check_range("guard_drop", self.guard_drop, 0.0, 1.0)
         check_range("guard_gap", self.guard_gap, 0.0, 1.0)
         check_choice("guard_action", self.guard_action, GUARD_ACTIONS)
@@ -165,8 +168,12 @@ def eps_schedule(config: RobustConfig, iteration: int, batches_per_epoch: int) -
 
 
 def adversarial_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mode: str, eps: float, alpha: float,
-                      pgd_steps: int = 5, seed: int = 0) -> torch.Tensor:  # fmt: skip
-    """The inner maximisation: x + δ with ‖δ‖∞ ≤ ε found by the mode's attack (x itself for `standard`)."""
+                      pgd_steps: int = 5, seed: int = 0, noise: float = 1.0,
+                      project: bool = True) -> torch.Tensor:  # fmt: skip
+    """The inner maximisation: x + δ found by the mode's attack (x itself for `standard`).
+
+    ‖δ‖∞ ≤ ε for every mode except `fgsm_rs` with `project=False` (N-FGSM), whose δ reaches (noise·ε + α).
+    """
     check_choice("mode", mode, MODES)
     if mode == "standard" or eps == 0:
         return x
@@ -174,10 +181,14 @@ def adversarial_batch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, mode: 
         # FGSM from δ = 0 with step α (α = ε unless the guard shrank it), clamped to the ball and the pixels.
         return fgsm(model, x, y, min(alpha, eps), norm="inf", clip=CLIP)
     if mode == "fgsm_rs":
-        # One PGD step from a random start in the ball: exactly "FGSM with random initialisation".
-        return pgd(
-            model, x, y, eps, norm="inf", alpha=alpha, steps=1, random_start=True, clip=CLIP, seed=seed
-        )
+        # FGSM from a random start η ~ U[-kε, kε]: k = 1 and projection is Wong et al.'s "fast" AT; k = 2
+        # without projection is N-FGSM (de Jorge et al. 2022).
+        gen = torch.Generator(device=x.device).manual_seed(int(seed))
+        eta = (2 * torch.rand(x.shape, generator=gen, device=x.device, dtype=x.dtype) - 1) * (noise * eps)
+        x_adv = fgsm(model, (x + eta).clamp(*CLIP), y, alpha, norm="inf", clip=CLIP)
+        if project:
+            x_adv = (x + project_linf(x_adv - x, eps)).clamp(*CLIP)
+        return x_adv
     return pgd(
         model, x, y, eps, norm="inf", alpha=alpha, steps=pgd_steps, random_start=True, clip=CLIP, seed=seed
     )
@@ -341,7 +352,8 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
             eps_now = eps_schedule(config, it, nb)
             alpha = config.alpha * alpha_scale * (eps_now / config.eps if config.eps > 0 else 0.0)
             x_adv = adversarial_batch(model, x, y, config.mode, eps_now, alpha, config.pgd_steps,
-                                      seed=config.seed * 1_000_003 + it)  # fmt: skip
+                                      seed=config.seed * 1_000_003 + it, noise=config.rs_noise,
+                                      project=config.rs_project)  # fmt: skip
             model.train()
             logits = model(x_adv)
             loss = F.cross_entropy(logits, y)
