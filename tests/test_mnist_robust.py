@@ -84,15 +84,38 @@ def test_eps_warm_up_ramps_linearly_then_stays_at_eps():
 
 
 def test_attack_step_sizes_follow_the_modes():
-    assert RobustConfig(mode="fgsm_rs", eps=0.3).alpha == pytest.approx(0.375)  # 1.25·ε (Wong et al.)
+    assert RobustConfig(mode="fgsm_rs", eps=0.3).alpha == pytest.approx(
+        0.3
+    )  # α = ε (N-FGSM, de Jorge et al.)
+    assert RobustConfig(mode="fgsm_rs", eps=0.3, rs_alpha=1.25).alpha == pytest.approx(0.375)  # Wong et al.
     assert RobustConfig(mode="pgd", eps=0.3, pgd_steps=5).alpha == pytest.approx(
         0.15
     )  # 2.5·ε/k (Madry et al.)
     assert RobustConfig(mode="fgsm", eps=0.3).alpha == pytest.approx(0.3)
 
 
+def test_single_step_modes_default_to_small_batches():
+    assert RobustConfig(mode="fgsm_rs").batch == 25 and RobustConfig(mode="fgsm").batch == 25
+    assert RobustConfig(mode="pgd").batch == 100 and RobustConfig(mode="standard").batch == 100
+    assert RobustConfig(mode="fgsm_rs", batch_size=64).batch == 64
+
+
+def test_n_fgsm_steps_outside_the_ball_and_wong_fgsm_rs_stays_inside(data):
+    # N-FGSM: noise U[-ε, ε] plus one step ε, not projected: ‖δ‖∞ reaches 2ε. Wong et al. project back onto ε.
+    torch.manual_seed(0)
+    model, eps = robust.RobustCNN(4), 0.1
+    x, y = data.x_test[:32], data.y_test[:32]
+    kw = dict(mode="fgsm_rs", eps=eps, alpha=eps, seed=3)
+    d_noisy = (robust.adversarial_batch(model, x, y, noise=1.0, project=False, **kw) - x).abs().amax()
+    x_wong = robust.adversarial_batch(model, x, y, noise=1.0, project=True, **kw)
+    assert eps * 1.5 < float(d_noisy) <= 2 * eps + 1e-6
+    assert float((x_wong - x).abs().amax()) <= eps + 1e-6
+    assert 0.0 <= float(x_wong.min()) and float(x_wong.max()) <= 1.0  # still images
+
+
 @pytest.mark.parametrize("field,value", [("mode", "free"), ("eps", 1.5), ("epochs", 0), ("guard_action", "pray"),
-                                         ("pgd_steps", 0), ("device", "tpu")])  # fmt: skip
+                                         ("pgd_steps", 0), ("device", "tpu"), ("rs_noise", -1.0),
+                                         ("batch_size", -1)])  # fmt: skip
 def test_bad_config_is_a_value_error_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}:"):
         RobustConfig(**{field: value})

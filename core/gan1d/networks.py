@@ -154,16 +154,16 @@ class StackAdam:
         self.v = torch.zeros_like(flat)
         self.t = torch.zeros(flat.shape[0], 1, dtype=flat.dtype, device=flat.device)
 
-    def step(self, grad: torch.Tensor, rows: int | None = None, scale: float = 1.0) -> None:
-        """One Adam update of rows [:rows] (all rows by default) with their gradient `grad`, lr × scale."""
-        k = self.flat.shape[0] if rows is None else rows
-        m, v, t = self.m[:k], self.v[:k], self.t[:k]
+    def step(self, grad: torch.Tensor, rows: int | slice | None = None, scale: float = 1.0) -> None:
+        """One Adam update of rows [:rows] or rows[slice] (all by default) with their gradient, lr × scale."""
+        k = slice(None) if rows is None else rows if isinstance(rows, slice) else slice(0, rows)
+        m, v, t = self.m[k], self.v[k], self.t[k]
         m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
         v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
         t.add_(1.0)
-        step = (scale * self.lr[:k]) / (1 - torch.pow(self.b1, t))
+        step = (scale * self.lr[k]) / (1 - torch.pow(self.b1, t))
         denom = (v / (1 - torch.pow(self.b2, t))).sqrt_().add_(self.eps)
-        self.flat[:k].addcdiv_(m * step, denom, value=-1.0)
+        self.flat[k].addcdiv_(m * step, denom, value=-1.0)
 
 
 def spectral_normalize_(flat: torch.Tensor, hidden: int, u: torch.Tensor, iters: int = 1) -> torch.Tensor:

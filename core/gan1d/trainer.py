@@ -9,8 +9,10 @@ generator step, p_G by quadrature (core.gan1d.quadrature).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +36,7 @@ N_SHOWN = 48  # generator samples drawn (with their arrows) in each frame
 Z_GRID_STEP = 512  # noise-grid size for the perfect critic's p_G at every step
 Z_GRID_SNAPSHOT = 2048  # ... and for the p_G that is drawn and measured
 POOL = 1 << 18  # pre-drawn data samples; batches are random picks from it
+CHUNK = 50  # generator steps whose random numbers are drawn ahead for the workers
 START_STD = 0.3  # the generator starts as a blob of this width (std), far from or on top of the data
 
 
@@ -109,11 +112,13 @@ def train_critics(
     config: Gan1DConfig,
     progress: Callable[[int, int], None] | None = None,
     on_snapshot: Callable[[Gan1DResult], None] | None = None,
+    workers: int | None = None,
 ) -> Gan1DResult:
     """Train every critic of `config` against its own generator; seeded, deterministic on a given device.
 
     progress(step, steps) is called at every snapshot; on_snapshot(partial) gets the result so far (for a page
-    that shows the first frames while the rest trains).
+    that shows the first frames while the rest trains). workers: CPU threads that train groups of critics
+    side by side (None: both cores when on the CPU); the numbers do not depend on it.
     """
     if not isinstance(config, Gan1DConfig):
         raise ValueError(f"config: expected a Gan1DConfig, got {type(config).__name__}")
@@ -122,11 +127,19 @@ def train_critics(
     dev = resolve_device(cfg.device)
     H, B = cfg.hidden, cfg.batch
     specs = {name: strategy(name, cfg) for name in cfg.critics}
-    # Stack order: critics with more steps per generator step first, so each inner step trains a prefix.
-    learned = sorted([c for c in cfg.critics if specs[c].learned], key=lambda c: -cfg.n_critic_of(c))
-    order = learned + [c for c in cfg.critics if not specs[c].learned]
+    # Draw order: critics with more steps per generator step first; the random batches are dealt out in it.
+    drawn = sorted([c for c in cfg.critics if specs[c].learned], key=lambda c: -cfg.n_critic_of(c))
+    perfect_names = [c for c in cfg.critics if not specs[c].learned]
+    # Stack order: the learned critics split into groups (one per CPU worker), each sorted the same way so
+    # that the critics still training at each inner step are a prefix of the group; `perfect` last.
+    groups_l = _split_groups(drawn, specs, cfg, _n_workers(workers, dev, drawn, perfect_names))
+    learned = [c for grp in groups_l for c in grp]
+    order = learned + perfect_names
     n_l, n_g = len(learned), len(order)
     row = {name: i for i, name in enumerate(order)}
+    draw_pos = {name: i for i, name in enumerate(drawn + perfect_names)}
+    perm_l = None if learned == drawn else torch.tensor([draw_pos[c] for c in learned], device=dev)
+    perm_g = None if perm_l is None else torch.tensor([draw_pos[c] for c in order], device=dev)
 
     data = preset(cfg.data)
     lo, hi, centre = plot_range(data, cfg.start)
@@ -172,7 +185,7 @@ def train_critics(
     z_show = torch.tensor(_noise_quantiles(cfg.noise, N_SHOWN), dtype=torch.float32, device=dev)
 
     n_crit = [cfg.n_critic_of(c) for c in learned]
-    prefix = [sum(n > i for n in n_crit) for i in range(max(n_crit, default=0))]
+    n_max = max(n_crit, default=0)
     noise_row = row.get("instance_noise", -1)
     gp_row, clip_row, sn_row = (
         row.get("gradient_penalty", -1),
@@ -219,7 +232,8 @@ def train_critics(
             d_grid = d_grid.double().cpu().numpy()
             out_show, c_show = nets.forward(crit.flat[:n_l], x_show[:n_l], H)
             slope_show = nets.input_gradient(crit.flat[:n_l], c_show, H)
-            real, fake = real_batch(n_l), nets.forward(gens.flat[:n_l], noise((n_l, B)), H)[0]
+            real, z = _deal(real_batch(n_l), perm_l), _deal(noise((n_l, B)), perm_l)
+            fake = nets.forward(gens.flat[:n_l], z, H)[0]
             out_real, _ = nets.forward(crit.flat[:n_l], real, H)
             out_fake, _ = nets.forward(crit.flat[:n_l], fake, H)
         for name, i in row.items():
@@ -300,71 +314,137 @@ def train_critics(
     wgan_g_out = torch.cat(
         [torch.full((max(n_l, 1), B), -1.0 / B), torch.full((max(n_l, 1), B), 1.0 / B)], 1
     ).to(dev)
-    j = 0
-    for t in range(cfg.steps + 1):
-        if j < S and t == snap_steps[j]:
-            snapshot(j, t)
-            j += 1
-            if progress is not None:
-                progress(t, cfg.steps)
-            if on_snapshot is not None:
-                on_snapshot(result(j))
-        if t == cfg.steps:
-            break
+    n_gp = cfg.n_critic_of("gradient_penalty") if gp_row >= 0 else 0
+
+    def draw(t: int) -> dict:
+        """Every random number of generator step t, in one fixed order (whatever the grouping)."""
+        d = {"t": t, "blur": None, "gblur": None, "eps": []}
         sigma_t = cfg.noise_sigma * (1.0 - t / cfg.steps)
-        lr_scale = 1.0 - t / cfg.steps if cfg.lr_decay else 1.0
-        # -- critic steps: the n_critic-step critics first, as a prefix of the stack --------------------
-        # The generators do not move during the critic steps, so all their batches are drawn in one pass.
-        n_max = len(prefix)
         if n_max:
-            reals = real_batch(n_l * n_max).view(n_l, n_max, B)
-            fakes, _ = nets.forward(gens.flat[:n_l], noise((n_l, n_max * B)), H)
-            fakes = fakes.view(n_l, n_max, B)
+            d["reals"] = _deal(real_batch(n_l * n_max).view(n_l, n_max, B), perm_l)
+            d["zf"] = _deal(noise((n_l, n_max * B)), perm_l)
             if noise_row >= 0 and sigma_t > 0:
-                blur_noise = sigma_t * torch.randn(2, n_max, B, generator=rng, device=dev)
-                reals[noise_row] += blur_noise[0]
-                fakes[noise_row] += blur_noise[1]
-        for step_i, k in enumerate(prefix):
-            real, fake = reals[:k, step_i], fakes[:k, step_i]
-            out, cache = nets.forward(crit.flat[:k], torch.cat([real, fake], 1), H)
-            g_out = wgan_g_out[:k].clone()  # Wasserstein rows: the constant ∓1/B; the others below
-            for name in learned[:k]:
-                if specs[name].critic_loss != "wgan":
-                    i = row[name]
-                    g_r, g_f = critic_output_grads(specs[name].critic_loss, out[i, :B], out[i, B:])
-                    g_out[i, :B], g_out[i, B:] = g_r / B, g_f / B
-            nets.backward(crit.flat[:k], cache, g_out, H, crit.grad[:k])
-            if 0 <= gp_row < k:
-                eps = torch.rand(B, generator=rng, device=dev)
-                x_hat = (eps * real[gp_row] + (1 - eps) * fake[gp_row]).unsqueeze(0)
-                sl = slice(gp_row, gp_row + 1)
-                _, c_hat = nets.forward(crit.flat[sl], x_hat, H)
-                nets.gradient_penalty_backward(crit.flat[sl], c_hat, H, cfg.gp_lambda, crit.grad[sl])
-            crit.adam.step(crit.grad[:k], rows=k, scale=lr_scale)
-            if 0 <= clip_row < k:
-                crit.flat[clip_row].clamp_(-cfg.clip, cfg.clip)
-            if 0 <= sn_row < k:
-                nets.spectral_normalize_(crit.flat[sn_row : sn_row + 1], H, sn_u, cfg.sn_iters)
-        # -- generator step: every generator follows its own critic -------------------------------------
-        x, g_cache = nets.forward(gens.flat, noise((n_g, B)), H)
-        gx = torch.empty_like(x)
-        if n_l:
-            x_in = x[:n_l]
-            if 0 <= noise_row and sigma_t > 0:
-                x_in = x_in.clone()
-                x_in[noise_row] += sigma_t * torch.randn(B, generator=rng, device=dev)
-            out, cache = nets.forward(crit.flat[:n_l], x_in, H)
-            slope = nets.input_gradient(crit.flat[:n_l], cache, H)
-            for name in learned:
-                i = row[name]
-                gx[i] = generator_output_grad(specs[name].generator_loss, out[i]) * slope[i]
-        if perfect_row >= 0:
-            xq, _ = nets.forward(gens.flat[perfect_row : perfect_row + 1], z_step.unsqueeze(0), H)
-            p_g = push_forward(xq, w_step, lo, dx, X)[0].double().cpu().numpy()
-            gx[perfect_row] = perfect_slope(x[perfect_row], p_g)
-        gx /= B
-        nets.backward(gens.flat, g_cache, gx, H, gens.grad)
-        gens.adam.step(gens.grad, scale=lr_scale)
+                d["blur"] = sigma_t * torch.randn(2, n_max, B, generator=rng, device=dev)
+            d["eps"] = [torch.rand(B, generator=rng, device=dev) for _ in range(n_gp)]
+        d["zg"] = _deal(noise((n_g, B)), perm_g)
+        if n_l and noise_row >= 0 and sigma_t > 0:
+            d["gblur"] = sigma_t * torch.randn(B, generator=rng, device=dev)
+        return d
+
+    def train_group(grp: _Group, chunk: list[dict]) -> None:
+        """Generator steps for one group of critics (rows a:b of the critic stack) and their generators."""
+        a, b = grp.a, grp.b
+        for d in chunk:
+            lr_scale = 1.0 - d["t"] / cfg.steps if cfg.lr_decay else 1.0
+            # -- critic steps; the generators do not move meanwhile, so all their batches come in one pass -
+            if grp.prefix:
+                n_s = len(grp.prefix)
+                reals = d["reals"][a:b]
+                # Each run of critics with the same n_critic gets just the batches it uses.
+                fakes = torch.empty(b - a, n_s, B, device=dev)
+                for r0, r1, n in grp.runs:
+                    rows = slice(a + r0, a + r1)
+                    out, _ = nets.forward(gens.flat[rows], d["zf"][rows, : n * B], H)
+                    fakes[r0:r1, :n] = out.view(r1 - r0, n, B)
+                if a <= noise_row < b and d["blur"] is not None:
+                    reals = reals.clone()
+                    reals[noise_row - a] += d["blur"][0]
+                    fakes[noise_row - a] += d["blur"][1, :n_s]
+            for step_i, k in enumerate(grp.prefix):
+                rows = slice(a, a + k)
+                real, fake = reals[:k, step_i], fakes[:k, step_i]
+                out, cache = nets.forward(crit.flat[rows], torch.cat([real, fake], 1), H)
+                g_out = wgan_g_out[rows].clone()  # Wasserstein rows: the constant ∓1/B; the others below
+                for name in grp.names[:k]:
+                    if specs[name].critic_loss != "wgan":
+                        i = row[name] - a
+                        g_r, g_f = critic_output_grads(specs[name].critic_loss, out[i, :B], out[i, B:])
+                        g_out[i, :B], g_out[i, B:] = g_r / B, g_f / B
+                nets.backward(crit.flat[rows], cache, g_out, H, crit.grad[rows])
+                if a <= gp_row < a + k:
+                    eps, i = d["eps"][step_i], gp_row - a
+                    x_hat = (eps * real[i] + (1 - eps) * fake[i]).unsqueeze(0)
+                    sl = slice(gp_row, gp_row + 1)
+                    _, c_hat = nets.forward(crit.flat[sl], x_hat, H)
+                    nets.gradient_penalty_backward(crit.flat[sl], c_hat, H, cfg.gp_lambda, crit.grad[sl])
+                crit.adam.step(crit.grad[rows], rows=rows, scale=lr_scale)
+                if a <= clip_row < a + k:
+                    crit.flat[clip_row].clamp_(-cfg.clip, cfg.clip)
+                if a <= sn_row < a + k:
+                    nets.spectral_normalize_(crit.flat[sn_row : sn_row + 1], H, sn_u, cfg.sn_iters)
+            # -- generator step: every generator follows its own critic ---------------------------------
+            gens_rows = slice(a, grp.g_end)
+            x, g_cache = nets.forward(gens.flat[gens_rows], d["zg"][gens_rows], H)
+            gx = torch.empty_like(x)
+            if b > a:
+                x_in = x[: b - a]
+                if a <= noise_row < b and d["gblur"] is not None:
+                    x_in = x_in.clone()
+                    x_in[noise_row - a] += d["gblur"]
+                out, cache = nets.forward(crit.flat[a:b], x_in, H)
+                slope = nets.input_gradient(crit.flat[a:b], cache, H)
+                for name in grp.names:
+                    i = row[name] - a
+                    gx[i] = generator_output_grad(specs[name].generator_loss, out[i]) * slope[i]
+            if a <= perfect_row < grp.g_end:
+                i = perfect_row - a
+                xq, _ = nets.forward(gens.flat[perfect_row : perfect_row + 1], z_step.unsqueeze(0), H)
+                p_g = push_forward(xq, w_step, lo, dx, X)[0].double().cpu().numpy()
+                gx[i] = perfect_slope(x[i], p_g)
+            gx /= B
+            nets.backward(gens.flat[gens_rows], g_cache, gx, H, gens.grad[gens_rows])
+            gens.adam.step(gens.grad[gens_rows], rows=gens_rows, scale=lr_scale)
+
+    groups, start = [], 0
+    for k, names in enumerate(groups_l):
+        n_c = [cfg.n_critic_of(c) for c in names]
+        last = k == len(groups_l) - 1
+        groups.append(
+            _Group(
+                names=names,
+                a=start,
+                b=start + len(names),
+                g_end=n_g if last else start + len(names),
+                prefix=[sum(n > i for n in n_c) for i in range(max(n_c, default=0))],
+                runs=[(r, r + n_c.count(n), n) for r, n in enumerate(n_c) if r == 0 or n_c[r - 1] != n],
+            )
+        )
+        start += len(names)
+    if not groups:  # only the perfect critic
+        groups.append(_Group(names=[], a=0, b=0, g_end=n_g, prefix=[], runs=[]))
+
+    executor, threads_before = None, torch.get_num_threads()
+    if len(groups) > 1:
+        # One worker thread per extra group, each op single-threaded: the kernels release the GIL, so the
+        # groups run on separate cores (intra-op threads on a busy 2-core machine only fight each other).
+        torch.set_num_threads(1)
+        executor = ThreadPoolExecutor(len(groups) - 1, initializer=torch.set_num_threads, initargs=(1,))
+    try:
+        j, t = 0, 0
+        while True:
+            if j < S and t == snap_steps[j]:
+                snapshot(j, t)
+                j += 1
+                if progress is not None:
+                    progress(t, cfg.steps)
+                if on_snapshot is not None:
+                    on_snapshot(result(j))
+            if t >= cfg.steps:
+                break
+            t_end = min(snap_steps[j] if j < S else cfg.steps, t + CHUNK)
+            chunk = [draw(u) for u in range(t, t_end)]
+            if executor is None:
+                train_group(groups[0], chunk)
+            else:
+                futures = [executor.submit(train_group, grp, chunk) for grp in groups[1:]]
+                train_group(groups[0], chunk)
+                for f in futures:
+                    f.result()
+            t = t_end
+    finally:
+        if executor is not None:
+            executor.shutdown()
+            torch.set_num_threads(threads_before)
 
     out = result(S)
     out.extras = {
@@ -373,6 +453,59 @@ def train_critics(
         "critic_params": _params(crit, row),
     }
     return out
+
+
+@dataclass
+class _Group:
+    """Critics trained by one worker: critic rows a:b, generator rows a:g_end; prefix[s] rows take step s."""
+
+    names: list[str]
+    a: int
+    b: int
+    g_end: int
+    prefix: list[int]
+    runs: list[tuple[int, int, int]]  # (first, end, n_critic) of each run of equal n_critic
+
+
+def _n_workers(workers: int | None, dev: torch.device, learned: list[str], others: list[str]) -> int:
+    """How many CPU threads train groups of critics: both cores by default, one on an accelerator."""
+    if workers is not None:
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+        return workers
+    if torch.device(dev).type != "cpu":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 and len(learned) + len(others) >= 2 else 1
+
+
+def _split_groups(learned: list[str], specs: dict, cfg: Gan1DConfig, workers: int) -> list[list[str]]:
+    """Learned critics dealt to `workers` groups of about equal work (the perfect critic joins the last)."""
+    if workers <= 1 or not learned:
+        return [list(learned)] if learned else []
+
+    def cost(name: str) -> float:  # forward+backward passes per generator step, roughly
+        n = cfg.n_critic_of(name)
+        return 1.0 + n * (2.0 if specs[name].constraint == "penalty" else 1.0)
+
+    k = min(workers, len(learned) + (1 if len(specs) > len(learned) else 0))
+    load = [0.0] * k
+    load[-1] = 1.0 if len(specs) > len(learned) else 0.0  # the perfect critic's quadrature
+    groups: list[list[str]] = [[] for _ in range(k)]
+    for name in sorted(learned, key=cost, reverse=True):
+        g = min(range(k), key=lambda i: (load[i], i))
+        groups[g].append(name)
+        load[g] += cost(name)
+    groups = [sorted(g, key=learned.index) for g in groups]  # keep the draw order inside each group
+    return [g for g in groups[:-1] if g] + [groups[-1]]
+
+
+def _deal(t: torch.Tensor, perm: torch.Tensor | None) -> torch.Tensor:
+    """Rows of a random draw dealt to the stack order (identity when the stack is in draw order)."""
+    return t if perm is None else t[perm]
 
 
 def _initial_generator(hidden: int, init: torch.Generator, noise: str, centre: float) -> torch.Tensor:

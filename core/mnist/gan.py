@@ -10,6 +10,7 @@ A NaN/inf loss stops the run with FloatingPointError, keeping the last good chec
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -102,6 +103,8 @@ class GanConfig:
     gp_weight: float = 10.0  # WGAN-GP's λ
     z_dim: int = 64
     label_smoothing: float = 0.0  # one-sided: real target 1 − s for the sigmoid losses
+    dropout: float = 0.3  # critic dropout: on 4,000 digits a critic without it memorises them and G stalls
+    ema: float = 0.99  # samples and scores come from an exponential moving average of G's weights (0 = off)
     eval_every: int = 250  # steps between MNIST score / MNIST-FD / coverage evaluations
     eval_samples: int = 1000
     data: str = "auto"  # MNIST source: auto (IDX files if present, else the offline subset), idx, subset
@@ -122,6 +125,8 @@ class GanConfig:
         check_positive("gp_weight", self.gp_weight, allow_zero=True)
         check_int("z_dim", self.z_dim, minimum=1, maximum=1024)
         check_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        check_range("dropout", self.dropout, 0.0, 0.9)
+        check_range("ema", self.ema, 0.0, 0.9999)
         check_int("eval_every", self.eval_every, minimum=1)
         check_int("eval_samples", self.eval_samples, minimum=10, maximum=20_000)
         check_choice("data", self.data, DATA_SOURCES)
@@ -273,9 +278,16 @@ def train_gan(config: GanConfig, run) -> None:
     judge = MnistJudge(load_classifier(data.x_train, data.y_train), x_test[:10_000], device)
     run.save_json("data.json", {"source": data.source, "label": data.label, "description": data.description})
 
-    generator, critic = build_gan(config.arch, config.z_dim, spectral=config.loss == "sngan")
+    generator, critic = build_gan(
+        config.arch, config.z_dim, spectral=config.loss == "sngan", dropout=config.dropout
+    )
     generator.to(device, memory_format=fmt)
     critic.to(device, memory_format=fmt)
+    # The averaged generator Ḡ: θ̄ ← β·θ̄ + (1 − β)·θ after every step. Averaging the last ~1/(1 − β) steps
+    # cancels the step-to-step jitter of the game (speckled pixels); it is what is shown and scored.
+    shown = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else generator
+    ema_params = list(zip(shown.parameters(), generator.parameters(), strict=True))
+    ema_buffers = list(zip(shown.buffers(), generator.buffers(), strict=True))
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
     opt_d = torch.optim.Adam(critic.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
     draw = torch.Generator(device="cpu").manual_seed(config.seed + 1)
@@ -297,6 +309,7 @@ def train_gan(config: GanConfig, run) -> None:
         run.save_checkpoint(
             {
                 "generator": generator.state_dict(),
+                "generator_ema": shown.state_dict(),
                 "critic": critic.state_dict(),
                 "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(),
@@ -306,10 +319,18 @@ def train_gan(config: GanConfig, run) -> None:
         )
 
     @torch.no_grad()
+    def update_ema(step: int) -> None:
+        # Warm-up: early on θ moves fast and the plain average would drag in the random initial weights.
+        beta = min(config.ema, (1 + step) / (10 + step))
+        torch._foreach_lerp_([a for a, _ in ema_params], [p for _, p in ema_params], 1.0 - beta)
+        for b_bar, b in ema_buffers:
+            b_bar.copy_(b)
+
+    @torch.no_grad()
     def samples(z: torch.Tensor) -> torch.Tensor:
         # Batch-norm in train mode, as during training: the samples are the ones the critic was judging.
         with _amp(device):
-            return torch.cat([to_unit(generator(z[i : i + 1000])) for i in range(0, len(z), 1000)])
+            return torch.cat([to_unit(shown(z[i : i + 1000])) for i in range(0, len(z), 1000)])
 
     def save_grid() -> None:
         run.save_image("samples.png", image_grid(samples(fixed_z)))
@@ -320,24 +341,27 @@ def train_gan(config: GanConfig, run) -> None:
     log_every = max(1, min(25, config.eval_every))
     pending: list[torch.Tensor] = []  # per step: loss_d, loss_g, D(x), D(G(z)); checked for NaN in blocks
     t_start = last_grid = last_log_t = time.perf_counter()
+    t_aside = 0.0  # seconds spent on evaluations, grids and checkpoints, not on training
     last_log_step = 0
     for step in range(1, config.steps + 1):
         # -- critic: n_critic steps on real digits vs detached fakes --
         for _ in range(n_critic):
             with _amp(device):
-                fake = generator(noise(config.batch_size)).detach()
-                loss_d, out_real, out_fake = critic_loss(config, critic, batch(), fake)
+                fake = generator(noise(config.batch_size))
+                loss_d, out_real, out_fake = critic_loss(config, critic, batch(), fake.detach())
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
             if config.loss == "wgan-clip":
                 gan_losses.weight_clip_(critic, config.clip)
-        # -- generator: one step against the updated critic --
+        # -- generator: one step against the updated critic, on the last fakes (no second forward pass of G) --
         with _amp(device):
-            loss_g = generator_loss(config, critic(generator(noise(config.batch_size))))
+            loss_g = generator_loss(config, critic(fake))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if config.ema > 0:
+            update_ema(step)
         pending.append(
             torch.stack(
                 [
@@ -367,18 +391,24 @@ def train_gan(config: GanConfig, run) -> None:
             last_log_step, last_log_t = step, now
             if due_eval:
                 quality = judge.evaluate(samples(eval_z))
-                run.log(step, **quality.as_metrics(), elapsed_s=now - t_start)
+                # train_s leaves out the time spent judging, saving and drawing: what training alone cost.
+                run.log(
+                    step, **quality.as_metrics(), elapsed_s=now - t_start, train_s=now - t_start - t_aside
+                )
                 checkpoint(step)
                 save_grid()
                 last_grid = time.perf_counter()
             elif now - last_grid > 1.0:  # the page polls about every second: keep the grid that fresh
                 save_grid()
-                last_grid = now
+                last_grid = time.perf_counter()
             run.progress(step, config.steps)
+            t_aside += time.perf_counter() - now
+            last_log_t = time.perf_counter()  # images/s counts training only
         if stop:  # cancelled: keep the weights, skip the final evaluation (the cancel must land within 2 s)
             checkpoint(step)
             return
     # The last step was an evaluation step, so `quality` describes the final generator.
     run.save_json(
-        "final.json", {"step": step, **quality.as_metrics(), "train_s": time.perf_counter() - t_start}
+        "final.json",
+        {"step": step, **quality.as_metrics(), "train_s": time.perf_counter() - t_start - t_aside},
     )

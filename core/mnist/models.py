@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from core.validate import check_choice, check_int
+from core.validate import check_choice, check_int, check_range
 
 ARCHS = ("mlp", "dcgan")
 IMAGE_SHAPE = (1, 28, 28)
@@ -20,13 +20,14 @@ N_PIXELS = 28 * 28
 
 
 class MlpGenerator(nn.Module):
-    """G_θ(z): z ∈ R^z_dim -> 28×28 image in [-1, 1] through two hidden layers."""
+    """G_θ(z): z ∈ R^z_dim -> 28×28 image in [-1, 1] through two batch-normalised hidden layers."""
 
     def __init__(self, z_dim: int = 64, hidden: int = 256) -> None:
         super().__init__()
         self.z_dim = z_dim
         self.net = nn.Sequential(
             nn.Linear(z_dim, hidden),
+            nn.BatchNorm1d(hidden),
             nn.LeakyReLU(0.2),
             nn.Linear(hidden, 2 * hidden),
             nn.BatchNorm1d(2 * hidden),
@@ -40,16 +41,22 @@ class MlpGenerator(nn.Module):
 
 
 class MlpCritic(nn.Module):
-    """D_ϕ(x): image -> one raw score. No batch norm, so the gradient penalty stays per-sample."""
+    """D_ϕ(x): image -> one raw score. No batch norm, so the gradient penalty stays per-sample.
 
-    def __init__(self, hidden: int = 256) -> None:
+    Dropout keeps the critic from memorising a small training set (the 4,000-digit subset): a critic that
+    knows every real digit by heart gives the generator no useful gradient.
+    """
+
+    def __init__(self, hidden: int = 256, dropout: float = 0.0) -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Flatten(),
             nn.Linear(N_PIXELS, 2 * hidden),
             nn.LeakyReLU(0.2),
+            nn.Dropout(dropout),
             nn.Linear(2 * hidden, hidden),
             nn.LeakyReLU(0.2),
+            nn.Dropout(dropout),
             nn.Linear(hidden, 1),
         )
 
@@ -82,7 +89,7 @@ class DcganGenerator(nn.Module):
 class DcganCritic(nn.Module):
     """Small DCGAN critic: two stride-2 convolutions with LeakyReLU, then a linear score (no batch norm)."""
 
-    def __init__(self, width: int = 64) -> None:
+    def __init__(self, width: int = 64, dropout: float = 0.0) -> None:
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(1, width, 4, stride=2, padding=1),
@@ -90,6 +97,7 @@ class DcganCritic(nn.Module):
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
+            nn.Dropout(dropout),
             nn.Linear(2 * width * 7 * 7, 1),
         )
 
@@ -111,14 +119,20 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
-def build_gan(arch: str = "mlp", z_dim: int = 64, spectral: bool = False) -> tuple[nn.Module, nn.Module]:
-    """A fresh (generator, critic) pair; `spectral` wraps every critic layer in spectral normalisation."""
+def build_gan(
+    arch: str = "mlp", z_dim: int = 64, spectral: bool = False, dropout: float = 0.0, width: int = 32
+) -> tuple[nn.Module, nn.Module]:
+    """A fresh (generator, critic) pair; `spectral` wraps every critic layer in spectral normalisation,
+    `dropout` is the critic's dropout rate, `width` the DCGAN's channel count (MLP: ignored)."""
     check_choice("arch", arch, ARCHS)
     check_int("z_dim", z_dim, minimum=1, maximum=1024)
+    check_range("dropout", dropout, 0.0, 0.9)
+    check_int("width", width, minimum=1, maximum=512)
     if arch == "mlp":
-        generator, critic = MlpGenerator(z_dim), MlpCritic()
+        generator, critic = MlpGenerator(z_dim), MlpCritic(dropout=dropout)
     else:
-        generator, critic = DcganGenerator(z_dim), DcganCritic()
+        # width 32 rather than DCGAN's usual 64: 4× less compute, and on the CPU the conv generator is the cost.
+        generator, critic = DcganGenerator(z_dim, width), DcganCritic(width, dropout=dropout)
     if spectral:
         apply_spectral_norm(critic)
     return generator, critic

@@ -4,8 +4,15 @@ The inner maximum is approximated by an attack from core/attacks.py, one per mod
 
 * ``standard``  no inner maximum: the usual loss (the baseline a PGD attack breaks);
 * ``fgsm``      one FGSM step of size ε from δ = 0 (Goodfellow et al.);
-* ``fgsm_rs``   "fast" adversarial training (Wong et al. 2020): a random start in the ball, one signed step of
-                α = 1.25·ε, projected back — with the catastrophic-overfitting guard below;
+* ``fgsm_rs``   FGSM from a random start ("fast" adversarial training). Wong et al. 2020 start uniformly in the
+                ball and take one signed step α = 1.25·ε, projected back onto the ball; on the 4,000-digit offline
+                subset at ε = 0.3 that overfits catastrophically (robust accuracy collapses to ~35 %, even with
+                α = ε). The defaults follow N-FGSM instead (de Jorge et al. 2022, "Make some noise"): noise
+                η ~ U[-kε, kε], one step α = ε, and NO projection back onto the ball — the larger effective
+                perturbation is what keeps a single step from overfitting, no guard needed. Their k = 2 is too much
+                noise for MNIST at ε = 0.3 (clean accuracy 67 %); k = 1 works. Small batches (25: four times the
+                updates per epoch at the same attack cost per digit) are what brings it within reach of PGD on so
+                few digits. Wong's recipe is still there: ``rs_alpha=1.25, rs_project=True``;
 * ``pgd``       Madry et al.: k projected steps of size α (default 2.5·ε/k) from a random start.
 
 Single-step methods can *catastrophically overfit*: within an epoch the model learns to defeat its own one-step
@@ -83,14 +90,23 @@ class RobustConfig:
     mode: str = field(default="pgd", metadata={"help": "standard | fgsm | fgsm_rs | pgd"})
     eps: float = field(default=0.3, metadata={"help": "training radius ε of the L∞ ball"})
     epochs: int = 15
-    batch_size: int = 100
+    batch_size: int = field(
+        default=0, metadata={"help": "0 = the mode's default: 25 for fgsm/fgsm_rs, else 100"}
+    )
     lr: float = field(default=5e-3, metadata={"help": "peak learning rate of the one-cycle schedule (Adam)"})
     warmup_epochs: float = field(default=3.0, metadata={"help": "ε grows linearly from 0 over these epochs"})
     pgd_steps: int = field(default=5, metadata={"help": "k, the PGD steps per batch (mode pgd)"})
     pgd_alpha: float = field(default=0.0, metadata={"help": "PGD step size; 0 = 2.5·ε/k"})
-    rs_alpha: float = field(default=1.25, metadata={"help": "fgsm_rs step size in units of ε"})
-    rs_noise: float = field(default=1.0, metadata={"help": "fgsm_rs random start U[-kε, kε]: k in units of ε"})
-    rs_project: bool = field(default=True, metadata={"help": "fgsm_rs: project x + δ back onto the ε-ball"})
+    rs_alpha: float = field(
+        default=1.0, metadata={"help": "fgsm_rs step size in units of ε (Wong et al.: 1.25)"}
+    )
+    rs_noise: float = field(
+        default=1.0, metadata={"help": "fgsm_rs random start U[-kε, kε]: k in units of ε"}
+    )
+    rs_project: bool = field(
+        default=False,
+        metadata={"help": "fgsm_rs: project back onto the ε-ball (Wong et al.) or not (N-FGSM)"},
+    )
     guard: bool = field(default=True, metadata={"help": "catastrophic-overfitting guard (fgsm, fgsm_rs)"})
     guard_drop: float = field(
         default=0.2, metadata={"help": "collapse = guard PGD accuracy this far below best"}
@@ -115,7 +131,7 @@ class RobustConfig:
         if self.mode != "standard" and self.eps == 0:
             raise ValueError(f"eps: adversarial training ({self.mode}) needs ε > 0")
         check_int("epochs", self.epochs, minimum=1, maximum=500)
-        check_int("batch_size", self.batch_size, minimum=1, maximum=10_000)
+        check_int("batch_size", self.batch_size, minimum=0, maximum=10_000)
         check_positive("lr", self.lr)
         check_positive("warmup_epochs", self.warmup_epochs, allow_zero=True)
         check_int("pgd_steps", self.pgd_steps, minimum=1, maximum=1000)
@@ -146,11 +162,26 @@ class RobustConfig:
         return 0.0
 
     @property
+    def batch(self) -> int:
+        """The batch size used: `batch_size`, or the mode's default when it is 0.
+
+        Single-step modes get 25: on 4,000 digits, more (smaller) updates per epoch matter more than the attack's
+        strength, and a step of FGSM costs the same per digit at any batch size (PGD-5 keeps 100: its time).
+        """
+        if self.batch_size:
+            return self.batch_size
+        return 25 if self.mode in SINGLE_STEP else 100
+
+    @property
     def description(self) -> str:
         """A one-line summary for legends and tables."""
         if self.mode == "standard":
             return "standard"
-        attack = {"fgsm": "FGSM", "fgsm_rs": f"FGSM-RS α={self.rs_alpha:g}ε", "pgd": f"PGD-{self.pgd_steps}"}
+        attack = {
+            "fgsm": "FGSM",
+            "fgsm_rs": f"{'FGSM-RS' if self.rs_project else 'N-FGSM'} α={self.rs_alpha:g}ε",
+            "pgd": f"PGD-{self.pgd_steps}",
+        }
         return f"{attack[self.mode]} ε={self.eps:g}"
 
 
@@ -320,7 +351,8 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
     x_guard, y_guard = x_train[guard_idx[: config.guard_size]], y_train[guard_idx[: config.guard_size]]
 
     n = len(x_train)
-    nb = _batches_per_epoch(n, config.batch_size)
+    bs = config.batch
+    nb = _batches_per_epoch(n, bs)
     total = nb * config.epochs
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     # One-cycle: up for 40 % of the run, then down to ~0 — most of the robust accuracy comes in the cool-down.
@@ -347,7 +379,7 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
             if run.should_stop():
                 checkpoint(epoch - 1)
                 return model.cpu().eval()
-            idx = perm[b * config.batch_size : (b + 1) * config.batch_size]
+            idx = perm[b * bs : (b + 1) * bs]
             x, y = x_train[idx], y_train[idx]
             eps_now = eps_schedule(config, it, nb)
             alpha = config.alpha * alpha_scale * (eps_now / config.eps if config.eps > 0 else 0.0)
