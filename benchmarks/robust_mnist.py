@@ -59,7 +59,7 @@ def main() -> int:
     p.add_argument("--rs-noise", type=float, default=DEFAULT.rs_noise, help="fgsm_rs noise U[-kε, kε]: k")
     p.add_argument("--rs-project", action="store_true", help="fgsm_rs: project onto the ball (Wong et al.)")
     p.add_argument("--batch-size", type=int, default=0, help="0 = each mode's default (RobustConfig.batch)")
-    p.add_argument("--warmup", type=float, default=DEFAULT.warmup_epochs, help="ε warm-up epochs")
+    p.add_argument("--warmup", type=float, default=None, help="ε warm-up epochs (default: each mode's)")
     p.add_argument(
         "--repeats", type=int, default=1, help="train each mode this many times (seeds seed, seed+1, …)"
     )
@@ -91,7 +91,8 @@ def main() -> int:
     for mode in args.modes:
         for r in range(args.repeats):
             cfg = replace(base, mode=mode, epochs=getattr(args, f"epochs_{mode}"), seed=args.seed + r)
-            print(f"  {mode} ({cfg.description}, batch {cfg.batch}), seed {cfg.seed}:", flush=True)
+            print(f"  {mode} ({cfg.description}, batch {cfg.batch}, ε warm-up {cfg.warmup:g} epochs), seed {cfg.seed}:",
+                  flush=True)  # fmt: skip
             run = PrintingRun(device)
             model = fit(cfg, live, run, device=device)
             train_s = sum(m["epoch_time"] for m in run.metrics)

@@ -94,10 +94,14 @@ def test_attack_step_sizes_follow_the_modes():
     assert RobustConfig(mode="fgsm", eps=0.3).alpha == pytest.approx(0.3)
 
 
-def test_single_step_modes_default_to_small_batches():
+def test_single_step_modes_default_to_small_batches_and_a_long_warm_up():
     assert RobustConfig(mode="fgsm_rs").batch == 25 and RobustConfig(mode="fgsm").batch == 25
     assert RobustConfig(mode="pgd").batch == 100 and RobustConfig(mode="standard").batch == 100
     assert RobustConfig(mode="fgsm_rs", batch_size=64).batch == 64
+    # … and a longer ε warm-up (0.4 of the run), the rest keep 3 epochs unless told
+    assert RobustConfig(mode="fgsm_rs", epochs=15).warmup == pytest.approx(6.0)
+    assert RobustConfig(mode="pgd", epochs=15).warmup == 3.0
+    assert RobustConfig(mode="fgsm_rs", warmup_epochs=0.0).warmup == 0.0
 
 
 def test_n_fgsm_steps_outside_the_ball_and_wong_fgsm_rs_stays_inside(data):

@@ -79,14 +79,14 @@ def _launch_controls(ctx: ui.PageContext) -> list[str]:
                         help="The sheet trains on ‖δ‖∞ ≤ 0.5; MNIST's usual budget is 0.3.")  # fmt: skip
     with c3:
         epochs = ui.slider("Epochs", "mn_epochs", 1, 30, 10, 1,
-                           help="Each epoch is one pass over the training digits; ε warms up over the first 3.")  # fmt: skip
+                           help="Each epoch is one pass over the training digits; ε warms up over the first epochs (0.4 of the run for the single-step modes).")  # fmt: skip
     launched: list[str] = []
     b1, b2 = st.columns([1, 2])
     config = {
         "mode": mode,
         "eps": eps,
         "epochs": epochs,
-        "warmup_epochs": min(3.0, epochs / 2),
+        "warmup_epochs": _warmup(mode, epochs),
         "seed": ctx.seed,
     }
     with b1:
@@ -98,9 +98,17 @@ def _launch_controls(ctx: ui.PageContext) -> list[str]:
                      help="Four runs with the same ε and epochs; they queue and run one after the other."):  # fmt: skip
             with ui.user_errors():
                 for m in MODES:
-                    launched.append(runs.launch(KIND, {**config, "mode": m}))
+                    launched.append(
+                        runs.launch(KIND, {**config, "mode": m, "warmup_epochs": _warmup(m, epochs)})
+                    )
             st.toast(f"Queued {len(launched)} runs.", icon="🏁")
     return launched
+
+
+def _warmup(mode: str, epochs: int) -> float | None:
+    """ε warm-up: the mode's own default for the single-step modes (0.4·epochs keeps FGSM-RS clear of catastrophic
+    overfitting); min(3, epochs/2) for the others, so a short run still trains at the full ε."""
+    return None if mode in ("fgsm", "fgsm_rs") else min(3.0, epochs / 2)
 
 
 def _live_board(selected: list[str]) -> None:

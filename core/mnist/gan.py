@@ -104,7 +104,7 @@ class GanConfig:
     z_dim: int = 64
     label_smoothing: float = 0.0  # one-sided: real target 1 − s for the sigmoid losses
     dropout: float = 0.3  # critic dropout: on 4,000 digits a critic without it memorises them and G stalls
-    ema: float = 0.99  # samples and scores come from an exponential moving average of G's weights (0 = off)
+    ema: float = 0.995  # what is shown and scored: an exponential moving average of G's weights (0 = off)
     eval_every: int = 250  # steps between MNIST score / MNIST-FD / coverage evaluations
     eval_samples: int = 1000
     data: str = "auto"  # MNIST source: auto (IDX files if present, else the offline subset), idx, subset
