@@ -24,9 +24,23 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 def one_cold_start(browser) -> tuple[float, float]:
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     env = {**os.environ, "ADVLAB_RUNS_DIR": tempfile.mkdtemp()}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -64,10 +78,14 @@ def main() -> None:
         browser.close()
     health = statistics.median(r[0] for r in runs)
     page = statistics.median(r[1] for r in runs)
-    print(f"cold start to health OK:        median {health:.2f} s over {len(runs)} runs "
-          f"({', '.join(f'{r[0]:.2f}' for r in runs)})")
-    print(f"cold start to home page render: median {page:.2f} s over {len(runs)} runs "
-          f"({', '.join(f'{r[1]:.2f}' for r in runs)})  target <= 4 s")
+    print(
+        f"cold start to health OK:        median {health:.2f} s over {len(runs)} runs "
+        f"({', '.join(f'{r[0]:.2f}' for r in runs)})"
+    )
+    print(
+        f"cold start to home page render: median {page:.2f} s over {len(runs)} runs "
+        f"({', '.join(f'{r[1]:.2f}' for r in runs)})  target <= 4 s"
+    )
 
 
 if __name__ == "__main__":

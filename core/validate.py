@@ -59,7 +59,9 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
-def check_finite_array(name: str, a: Any, *, ndim: int | None = None, nonnegative: bool = False) -> np.ndarray:
+def check_finite_array(
+    name: str, a: Any, *, ndim: int | None = None, nonnegative: bool = False
+) -> np.ndarray:
     """A float numpy array with no NaN/inf (optionally of a given ndim, optionally >= 0)."""
     try:
         arr = np.asarray(a, dtype=float)

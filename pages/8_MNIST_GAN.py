@@ -39,9 +39,9 @@ def data_label() -> tuple[str, str]:
 with st.expander("⚙️ New run: loss, architecture, steps, learning rates, device", expanded=True):
     c1, c2, c3 = st.columns(3)
     with c1:
-        loss = ui.select("Loss", "loss", gan.LOSSES, "non-saturating", format_func=gan.LOSS_LABELS.get,
+        loss = ui.select("Loss", "loss", gan.LOSSES, gan.GanConfig.loss, format_func=gan.LOSS_LABELS.get,
                          help="Each is a critic objective plus a generator objective (formulas below).")  # fmt: skip
-        arch = ui.radio("Architecture", "arch", ARCHS, "mlp",
+        arch = ui.radio("Architecture", "arch", ARCHS, gan.GanConfig.arch,
                         format_func={"mlp": "MLP (fast on CPU)", "dcgan": "small DCGAN (conv, best on GPU)"}.get)  # fmt: skip
     with c2:
         steps = ui.number("Generator steps", "steps", 10, 200_000, gan.GanConfig.steps, 10)

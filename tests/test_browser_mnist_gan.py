@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,19 +17,6 @@ from tests.browser import (
     streamlit_server,
     wait_for_app,
 )
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory):
-    """The classifier cache shared with the other MNIST tests (and the xdist workers): trained once."""
-    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
-        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    path = root / "advlab_cache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 def grid_source(page) -> str:

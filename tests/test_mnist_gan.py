@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,19 +16,6 @@ from core import runs
 from core.figures import mnist_gan as figs
 from core.mnist import gan
 from core.mnist.models import MnistClassifier, build_gan
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory):
-    """The classifier cache shared with test_mnist_metrics.py (and the xdist workers): trained once."""
-    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
-        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    path = root / "advlab_cache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture

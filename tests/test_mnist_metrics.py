@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from core.mnist import metrics
 from core.mnist.data import load_mnist, to_tensor
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory):
-    """One classifier cache per test session, shared by the xdist workers (a lock file trains it once)."""
-    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
-        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    path = root / "advlab_cache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,19 +22,6 @@ def values(arr) -> list:
     if isinstance(arr, dict) and "bdata" in arr:
         return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"])).tolist()
     return list(arr)
-
-
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory):
-    """The classifier cache shared with the other MNIST tests (and the xdist workers): trained once."""
-    if os.environ.get("ADVLAB_TEST_CACHE_DIR"):  # reuse a warm cache between local sessions
-        return Path(os.environ["ADVLAB_TEST_CACHE_DIR"])
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    path = root / "advlab_cache"
-    path.mkdir(exist_ok=True)
-    return path
 
 
 @pytest.fixture
