@@ -106,6 +106,25 @@ def _number_parser(lo: float, hi: float, cast: Callable[[str], Any]) -> Callable
     return parse
 
 
+def _bind_number(key: str, lo: float, hi: float, default: float, step: float) -> Callable[[Any], Any]:
+    """Seed a numeric widget from the URL; its type is int when all of lo/hi/default/step are ints."""
+    cast = int if all(isinstance(v, int) for v in (lo, hi, default, step)) else float
+    _from_url(key, cast(default), _number_parser(lo, hi, cast))
+    return cast
+
+
+def _option_parser(options: Sequence[Any]) -> Callable[[str], Any]:
+    """Map a URL value back to one of the options (matched by str())."""
+    by_text = {str(o): o for o in options}
+
+    def parse(raw: str) -> Any:
+        if raw not in by_text:
+            raise ValueError(raw)
+        return by_text[raw]
+
+    return parse
+
+
 def slider(
     label: str,
     key: str,
@@ -117,8 +136,7 @@ def slider(
     **kw: Any,
 ) -> Any:
     """st.slider bound to the URL; int if all of min/max/default/step are ints."""
-    cast = int if all(isinstance(v, int) for v in (min_value, max_value, default, step)) else float
-    _from_url(key, cast(default), _number_parser(min_value, max_value, cast))
+    cast = _bind_number(key, min_value, max_value, default, step)
     value = st.slider(label, cast(min_value), cast(max_value), step=cast(step), key=key, help=help, **kw)
     _to_url(key, value)
     return value
@@ -135,8 +153,7 @@ def number(
     **kw: Any,
 ) -> Any:
     """st.number_input bound to the URL."""
-    cast = int if all(isinstance(v, int) for v in (min_value, max_value, default, step)) else float
-    _from_url(key, cast(default), _number_parser(min_value, max_value, cast))
+    cast = _bind_number(key, min_value, max_value, default, step)
     value = st.number_input(
         label, cast(min_value), cast(max_value), step=cast(step), key=key, help=help, **kw
     )
@@ -155,10 +172,7 @@ def select(
 ) -> Any:
     """st.selectbox bound to the URL (options matched by their str())."""
     options = list(options)
-    by_text = {str(o): o for o in options}
-    _from_url(
-        key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw))
-    )
+    _from_url(key, default, _option_parser(options))
     value = st.selectbox(label, options, key=key, format_func=format_func, help=help, **kw)
     _to_url(key, value)
     return value
@@ -176,10 +190,7 @@ def radio(
 ) -> Any:
     """st.radio bound to the URL."""
     options = list(options)
-    by_text = {str(o): o for o in options}
-    _from_url(
-        key, default, lambda raw: by_text[raw] if raw in by_text else (_ for _ in ()).throw(ValueError(raw))
-    )
+    _from_url(key, default, _option_parser(options))
     value = st.radio(label, options, key=key, horizontal=horizontal, format_func=format_func, help=help, **kw)
     _to_url(key, value)
     return value
@@ -196,13 +207,10 @@ def multiselect(
 ) -> list[Any]:
     """st.multiselect bound to the URL (comma-separated)."""
     options = list(options)
-    by_text = {str(o): o for o in options}
+    one = _option_parser(options)
 
     def parse(raw: str) -> list[Any]:
-        parts = [p for p in raw.split(",") if p]
-        if any(p not in by_text for p in parts):
-            raise ValueError(raw)
-        return [by_text[p] for p in parts]
+        return [one(p) for p in raw.split(",") if p]
 
     _from_url(key, list(default), parse)
     value = st.multiselect(label, options, key=key, format_func=format_func, help=help, **kw)
