@@ -82,3 +82,17 @@ def test_presenter_theme_enlarges_fonts_and_lines():
     big = apply_theme(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], line=dict(width=2))), presenter=True)
     assert big.layout.font.size > normal.layout.font.size
     assert big.data[0].line.width > normal.data[0].line.width
+
+
+def test_home_page_does_not_wait_for_torch_it_loads_it_in_the_background(monkeypatch):
+    import sys
+
+    from ui import common
+
+    started = []
+    monkeypatch.delitem(sys.modules, "torch")  # a fresh server, before any page needed torch
+    monkeypatch.setattr(common, "_warm_up_torch", lambda: started.append(True))
+    assert common._device_badge() == common.TORCH_LOADING
+    assert started == [True]
+    monkeypatch.undo()
+    assert common._device_badge() == describe_device("auto")

@@ -6,6 +6,8 @@ back, so a teacher can share a link that opens exactly the view on the projector
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,15 +28,48 @@ class PageContext:
     device: str
 
 
-@st.cache_resource(show_spinner=False)
-def _device_badge() -> str:
-    import torch
+TORCH_LOADING = "loading torch…"
 
-    from core.device import describe_device
+
+def _device_badge() -> str:
+    """The torch device the app trains on; on a page that has not needed torch yet, "loading torch…".
+
+    The home page needs no torch, and importing it there (2–3 s on a 2-core laptop) held back the course map of
+    a freshly started server. So there torch is imported in the background, ready for the next page.
+    """
+    if "torch" in sys.modules:  # a page imported it (or the warm-up has begun: `import torch` then waits)
+        return _torch_device()
+    _warm_up_torch()
+    return TORCH_LOADING
+
+
+_warm_up_lock = threading.Lock()
+_warm_up_started = False
+
+
+def _warm_up_torch() -> None:
+    """Import torch once, in a background thread of the server."""
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started:
+            return
+        _warm_up_started = True
+    threading.Thread(target=_import_torch, name="torch-warm-up", daemon=True).start()
+
+
+def _import_torch() -> None:
+    import torch
 
     # One server answers a whole class: the pages' models are tiny, and torch's intra-op threads fighting over
     # the cores made a 2D-toy training 40x slower under load. Long runs are separate processes with their own.
     torch.set_num_threads(1)
+
+
+@st.cache_resource(show_spinner=False)
+def _torch_device() -> str:
+    from core.device import describe_device
+
+    _import_torch()
     return describe_device("auto")
 
 
@@ -57,7 +92,8 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
             1,
             help="Every random thing on the page is seeded from this: same seed, same pictures.",
         )
-        st.caption(f"Torch device: **{_device_badge()}**")
+        device = _device_badge()
+        st.caption(f"Torch device: **{device}**")
     if presenter:
         st.markdown(
             "<style>[data-testid='stMarkdownContainer'] p, [data-testid='stMarkdownContainer'] li,"
@@ -67,7 +103,7 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
             "</style>",
             unsafe_allow_html=True,
         )
-    return PageContext(seed=int(seed), presenter=bool(presenter), device=_device_badge())
+    return PageContext(seed=int(seed), presenter=bool(presenter), device=device)
 
 
 # -- URL-bound widgets ------------------------------------------------------------------------------------
