@@ -6,6 +6,7 @@ back, so a teacher can share a link that opens exactly the view on the projector
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -43,17 +44,9 @@ def _device_badge() -> str:
     return TORCH_LOADING
 
 
-_warm_up_lock = threading.Lock()
-_warm_up_started = False
-
-
+@functools.cache
 def _warm_up_torch() -> None:
-    """Import torch once, in a background thread of the server."""
-    global _warm_up_started
-    with _warm_up_lock:
-        if _warm_up_started:
-            return
-        _warm_up_started = True
+    """Import torch in a background thread of the server, once (a rare second thread would only wait on it)."""
     threading.Thread(target=_import_torch, name="torch-warm-up", daemon=True).start()
 
 
