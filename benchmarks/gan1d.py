@@ -5,12 +5,12 @@ gradient_penalty (1 for the others), 100 snapshots on a 512-point grid; both run
 the other, so they share the machine's load. With --repeats N both run N times (alternating) and the
 medians are printed.
 
-    .venv/bin/python -m benchmarks.gan1d [--steps 2000] [--repeats 1] [--threads 1] [--workers 1]
+    .venv/bin/python -m benchmarks.gan1d [--steps 2000] [--repeats 1] [--threads 1] [--workers 2]
                                          [--skip-baseline]
 
 --threads is torch's intra-op thread count for both runs (1: on a busy 2-core machine two intra-op threads
-only fight each other); --workers is the number of CPU threads core.gan1d trains groups of critics in
-(default 1; 2 uses both cores of an idle machine).
+only fight each other); --workers is the number of CPU processes core.gan1d trains groups of critics in
+(default 2: both cores, as `python -m core.gan1d` does; 1 = the app's setting, one process).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--data", default="two_modes")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (both runs)")
-    ap.add_argument("--workers", type=int, default=None, help="core.gan1d worker threads (default 1)")
+    ap.add_argument("--workers", type=int, default=2, help="core.gan1d worker processes (default 2)")
     ap.add_argument("--repeats", type=int, default=1, help="run both N times and print medians")
     ap.add_argument("--skip-baseline", action="store_true")
     args = ap.parse_args(argv)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"1D GAN critics: {', '.join(cfg.critics)} · {cfg.steps} steps · batch {cfg.batch} · "
-        f"{args.threads} intra-op thread(s) · core.gan1d workers {args.workers or 1} · "
+        f"{args.threads} intra-op thread(s) · core.gan1d workers {args.workers} · "
         f"torch {torch.__version__} · {os.cpu_count()} CPUs · load {_load()}",
         flush=True,
     )

@@ -165,16 +165,42 @@ def test_every_curve_of_every_critic_is_finite(short_run):
     assert np.allclose(r.p_g.sum(2) * (r.x[1] - r.x[0]), 1.0, atol=1e-4)
 
 
-def test_a_diverging_critic_is_stopped_with_a_visible_reason():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_diverging_critic_is_stopped_with_a_visible_reason(workers):
     cfg = Gan1DConfig(
-        data="one_gaussian", critics=("perfect", "standard"), steps=40, snapshots=5, lr_g=1000.0, batch=32
-    )  # a huge step throws the generator out of the picture
-    r = train_critics(cfg)
-    i = r.index("standard")
-    assert r.stopped_at[i] > 0 and "diverged" in r.stop_reason[i]
+        data="one_gaussian",
+        critics=("perfect", "standard", "lsgan"),
+        steps=40,
+        snapshots=5,
+        lr_g=1000.0,
+        batch=32,
+    )  # a huge step throws the generators out of the picture; with 2 workers lsgan trains in the child
+    r = train_critics(cfg, workers=workers)
+    for name in ("standard", "lsgan"):
+        i = r.index(name)
+        assert r.stopped_at[i] > 0 and "diverged" in r.stop_reason[i]
     assert r.stopped_at[r.index("perfect")] == -1
     for arr in (r.jsd, r.w1, r.p_g, r.samples, r.sample_grad, r.critic_display):
         assert np.all(np.isfinite(arr))
+
+
+def test_two_worker_processes_train_the_same_game_as_one(monkeypatch):
+    from core.gan1d import trainer
+
+    children = []
+
+    class Spy(trainer._Workers):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            children.extend(p.pid for p in self.procs)
+
+    monkeypatch.setattr(trainer, "_Workers", Spy)
+    cfg = Gan1DConfig(data="two_modes", steps=60, snapshots=4, batch=64, seed=2)
+    one, two = train_critics(cfg, workers=1), train_critics(cfg, workers=2)
+    assert len(children) == 1  # the second run forked one helper process
+    for key in ("jsd", "w1", "d_loss", "g_loss", "p_g", "critic_raw", "samples", "sample_grad"):
+        np.testing.assert_allclose(getattr(two, key), getattr(one, key), rtol=1e-4, atol=1e-6, err_msg=key)
+    assert np.abs(one.w1[:, -1] - one.w1[:, 0]).max() > 0.01  # the generators did move
 
 
 def test_bad_settings_name_the_parameter():

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--snapshots", type=int, default=100)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument(
+        "--workers", type=int, default=2, help="CPU processes training groups of critics (1 = this one only)"
+    )
     ap.add_argument("--json", dest="json_path", default=None, help="write the curves here ('-' for stdout)")
     args = ap.parse_args(argv)
     try:
@@ -63,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as err:
         ap.error(str(err))
-    result = train_critics(cfg)
+    if args.workers < 1:
+        ap.error(f"workers: expected a positive integer, got {args.workers}")
+    result = train_critics(cfg, workers=args.workers)
     payload = to_json(result)
     for name, row in payload["critics"].items():
         stop = f"  ({row['stop_reason']})" if row["stop_reason"] else ""

@@ -9,9 +9,9 @@ generator step, p_G by quadrature (core.gan1d.quadrature).
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -116,8 +116,9 @@ def train_critics(
     """Train every critic of `config` against its own generator; seeded, deterministic on a given device.
 
     progress(step, steps) is called at every snapshot; on_snapshot(partial) gets the result so far (for a page
-    that shows the first frames while the rest trains). workers: CPU threads that train groups of critics
-    side by side (default 1; 2 uses both cores of an idle machine, equal results up to float rounding).
+    that shows the first frames while the rest trains). workers: CPU processes that train groups of critics
+    side by side (default 1; 2 forks one helper process and uses both cores; the same numbers either way).
+    The app keeps the default: forking a multi-threaded web server is not safe.
     """
     if not isinstance(config, Gan1DConfig):
         raise ValueError(f"config: expected a Gan1DConfig, got {type(config).__name__}")
@@ -164,16 +165,19 @@ def train_critics(
         nets.spectral_normalize_(crit.flat[r : r + 1], H, sn_u, iters=20)
     crit.good = crit.flat.clone()
 
-    rng = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
+    rng = torch.Generator(device=dev).manual_seed(cfg.seed + 1)  # training batches
+    snap_rng = torch.Generator(device=dev).manual_seed(
+        cfg.seed + 2
+    )  # the batches snapshots measure losses on
     pool = torch.tensor(data.sample(POOL, np.random.default_rng(cfg.seed)), dtype=torch.float32, device=dev)
 
-    def noise(shape: tuple[int, ...]) -> torch.Tensor:
+    def noise(shape: tuple[int, ...], gen: torch.Generator = rng) -> torch.Tensor:
         if cfg.noise == "gaussian":
-            return torch.randn(shape, generator=rng, device=dev)
-        return torch.rand(shape, generator=rng, device=dev) * 2.0 - 1.0
+            return torch.randn(shape, generator=gen, device=dev)
+        return torch.rand(shape, generator=gen, device=dev) * 2.0 - 1.0
 
-    def real_batch(k: int) -> torch.Tensor:
-        return pool[torch.randint(POOL, (k, B), generator=rng, device=dev)]
+    def real_batch(k: int, gen: torch.Generator = rng) -> torch.Tensor:
+        return pool[torch.randint(POOL, (k, B), generator=gen, device=dev)]
 
     z_step, w_step = (
         torch.tensor(a, dtype=torch.float32, device=dev) for a in noise_grid(cfg.noise, Z_GRID_STEP)
@@ -220,21 +224,25 @@ def train_critics(
         xs = samples.detach().cpu().double().numpy()
         return torch.tensor(np.interp(xs, x_np, slope, left=0.0, right=0.0), dtype=torch.float32, device=dev)
 
-    def snapshot(j: int, step: int) -> None:
-        gx_q, _ = nets.forward(gens.flat, z_snap.expand(n_g, -1), H)
+    def snapshot(j: int, step: int, g_flat: torch.Tensor, c_flat: torch.Tensor) -> list[int]:
+        """Record snapshot j from copies of the weights at `step`; returns the rows that diverged (to freeze).
+
+        It reads copies so that the worker processes can train the next steps meanwhile.
+        """
+        gx_q, _ = nets.forward(g_flat, z_snap.expand(n_g, -1), H)
         p_g = push_forward(gx_q, w_snap, lo, dx, X).double().cpu().numpy()
         lost = off_grid_mass(gx_q, w_snap, lo, hi).cpu().numpy()
-        x_show, g_cache = nets.forward(gens.flat, z_show.expand(n_g, -1), H)
+        x_show, g_cache = nets.forward(g_flat, z_show.expand(n_g, -1), H)
         d_grid = None
         if n_l:
-            d_grid, _ = nets.forward(crit.flat[:n_l], x_grid.expand(n_l, -1), H)
+            d_grid, _ = nets.forward(c_flat[:n_l], x_grid.expand(n_l, -1), H)
             d_grid = d_grid.double().cpu().numpy()
-            out_show, c_show = nets.forward(crit.flat[:n_l], x_show[:n_l], H)
-            slope_show = nets.input_gradient(crit.flat[:n_l], c_show, H)
-            real, z = _deal(real_batch(n_l), perm_l), _deal(noise((n_l, B)), perm_l)
-            fake = nets.forward(gens.flat[:n_l], z, H)[0]
-            out_real, _ = nets.forward(crit.flat[:n_l], real, H)
-            out_fake, _ = nets.forward(crit.flat[:n_l], fake, H)
+            out_show, c_show = nets.forward(c_flat[:n_l], x_show[:n_l], H)
+            slope_show = nets.input_gradient(c_flat[:n_l], c_show, H)
+            real, z = _deal(real_batch(n_l, snap_rng), perm_l), _deal(noise((n_l, B), snap_rng), perm_l)
+            fake = nets.forward(g_flat[:n_l], z, H)[0]
+            out_real, _ = nets.forward(c_flat[:n_l], real, H)
+            out_fake, _ = nets.forward(c_flat[:n_l], fake, H)
         for name, i in row.items():
             spec = specs[name]
             if not np.all(np.isfinite(p_g[i])) or lost[i] > 0.5:
@@ -264,13 +272,14 @@ def train_critics(
             rec["d_loss"][i, j] = d_loss
             rec["g_loss"][i, j] = g_loss
         # A diverged critic is stopped with its reason; its last good snapshot is repeated from here on.
+        diverged = []
         for name, i in row.items():
             if stopped_at[i] >= 0:
                 rec_copy(i, j)
                 continue
             reason = ""
-            finite_g = bool(torch.isfinite(gens.flat[i]).all())
-            finite_d = not specs[name].learned or bool(torch.isfinite(crit.flat[i]).all())
+            finite_g = bool(torch.isfinite(g_flat[i]).all())
+            finite_d = not specs[name].learned or bool(torch.isfinite(c_flat[i]).all())
             values = [
                 rec[k][i, j] for k in ("jsd", "w1", "d_loss", "g_loss", "sample_grad", "critic_display")
             ]
@@ -282,12 +291,20 @@ def train_critics(
                 reason = "diverged: a loss or gradient became NaN/inf"
             if reason:
                 stopped_at[i], reasons[i] = step, f"{reason} (step {step})"
-                gens.freeze(i)
-                if specs[name].learned:
-                    crit.freeze(i)
+                diverged.append(i)
                 rec_copy(i, j)
-        gens.good.copy_(gens.flat)
-        crit.good.copy_(crit.flat)
+        return diverged
+
+    def checked(diverged: list[int], g_flat: torch.Tensor, c_flat: torch.Tensor) -> None:
+        """After a snapshot: diverged rows go back to their last good weights and stop; the rest are good."""
+        for i in diverged:
+            gens.freeze(i)
+            if specs[order[i]].learned:
+                crit.freeze(i)
+        ok = [i for i in range(n_g) if i not in diverged]
+        gens.good[ok] = g_flat[ok]
+        ok_c = [i for i in ok if i < crit.flat.shape[0]]
+        crit.good[ok_c] = c_flat[ok_c]
 
     def rec_copy(i: int, j: int) -> None:
         for arr in rec.values():
@@ -412,38 +429,36 @@ def train_critics(
     if not groups:  # only the perfect critic
         groups.append(_Group(names=[], a=0, b=0, g_end=n_g, prefix=[], runs=[]))
 
-    executor, threads_before = None, torch.get_num_threads()
-    if len(groups) > 1:
-        # One worker thread per extra group, each op single-threaded: the kernels release the GIL, so the
-        # groups run on separate cores (intra-op threads on a busy 2-core machine only fight each other).
-        torch.set_num_threads(1)
-        executor = ThreadPoolExecutor(len(groups) - 1, initializer=torch.set_num_threads, initargs=(1,))
+    workers_ = _Workers(groups[1:], train_group, draw, rng, [gens, crit], sn_u)
     try:
         j, t = 0, 0
         while True:
-            if j < S and t == snap_steps[j]:
-                snapshot(j, t)
+            snap = j < S and t == snap_steps[j]
+            if snap:  # the weights at step t, for the snapshot the parent takes while the workers go on
+                g_copy, c_copy = gens.flat.clone(), crit.flat.clone()
+            if t < cfg.steps:
+                nxt = j + int(snap)
+                t_end = min(snap_steps[nxt] if nxt < S else cfg.steps, t + CHUNK)
+                workers_.start(t, t_end)  # the other groups train steps t..t_end−1 meanwhile
+            if snap:
+                diverged = snapshot(j, t, g_copy, c_copy)
                 j += 1
                 if progress is not None:
                     progress(t, cfg.steps)
                 if on_snapshot is not None:
                     on_snapshot(result(j))
+            if t < cfg.steps:
+                train_group(groups[0], [draw(u) for u in range(t, t_end)])
+                workers_.wait()
+            if snap:
+                # Rows are independent, so stopping a diverged one a chunk late changes no other row, and its
+                # extra steps are undone: it goes back to the weights of the snapshot before.
+                checked(diverged, g_copy, c_copy)
             if t >= cfg.steps:
                 break
-            t_end = min(snap_steps[j] if j < S else cfg.steps, t + CHUNK)
-            chunk = [draw(u) for u in range(t, t_end)]
-            if executor is None:
-                train_group(groups[0], chunk)
-            else:
-                futures = [executor.submit(train_group, grp, chunk) for grp in groups[1:]]
-                train_group(groups[0], chunk)
-                for f in futures:
-                    f.result()
             t = t_end
     finally:
-        if executor is not None:
-            executor.shutdown()
-            torch.set_num_threads(threads_before)
+        workers_.close()
 
     out = result(S)
     out.extras = {
@@ -466,18 +481,102 @@ class _Group:
     runs: list[tuple[int, int, int]]  # (first, end, n_critic) of each run of equal n_critic
 
 
-def _n_workers(workers: int | None, dev: torch.device, learned: list[str], others: list[str]) -> int:
-    """How many CPU threads train groups of critics (default 1).
+class _Workers:
+    """Groups 1.. of the critics, each trained by a forked child process on the parent's stacks.
 
-    Two workers use both cores of an idle machine, but on a busy one they only add hand-offs, and the
-    numbers then differ from the one-worker run by float rounding (smaller batched products), so the
-    default stays one worker and the same settings always give the same pictures.
+    Before the fork the stacks (weights, gradients, Adam moments) move to shared memory, so the parent's
+    snapshots read and freeze every row as if one process had trained them. Each chunk of generator steps,
+    a child receives the random generator's state, draws the chunk's numbers exactly as the parent does and
+    trains its own rows; the parent trains group 0 meanwhile and waits for every child before it goes on.
+    Processes, not threads: a step is hundreds of small ops, and threads would queue for the GIL on each.
+    """
+
+    def __init__(self, groups: list[_Group], train_group, draw, rng: torch.Generator, stacks, sn_u) -> None:
+        self.conns: list = []
+        self.procs: list = []
+        self.rng = rng
+        self.threads_before = torch.get_num_threads()
+        if not groups:
+            return
+        torch.set_num_threads(1)  # each process one core: intra-op threads would only fight the other process
+        for stack in stacks:
+            for tensor in (stack.flat, stack.grad, stack.good, stack.adam.lr, stack.adam.m, stack.adam.v,
+                           stack.adam.t):  # fmt: skip
+                tensor.share_memory_()
+        if sn_u is not None:
+            sn_u.share_memory_()
+        ctx = multiprocessing.get_context("fork")
+        for grp in groups:
+            parent_end, child_end = ctx.Pipe()
+            proc = ctx.Process(
+                target=_worker_loop, args=(child_end, grp, train_group, draw, rng), daemon=True
+            )
+            proc.start()
+            child_end.close()
+            self.conns.append(parent_end)
+            self.procs.append(proc)
+
+    def start(self, t: int, t_end: int) -> None:
+        """Every child trains generator steps t..t_end−1, with the random numbers the parent is about to draw."""
+        if self.conns:
+            state = self.rng.get_state()
+            for conn in self.conns:
+                conn.send((t, t_end, state))
+
+    def wait(self) -> None:
+        for conn, proc in zip(self.conns, self.procs, strict=True):
+            try:
+                error = conn.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"gan1d worker process {proc.pid} died (exit code {proc.exitcode})"
+                ) from None
+            if error:
+                raise RuntimeError(f"gan1d worker process failed: {error}")
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for conn in self.conns:
+            conn.close()
+        torch.set_num_threads(self.threads_before)
+
+
+def _worker_loop(conn, grp: _Group, train_group, draw, rng: torch.Generator) -> None:
+    """A forked child: train `grp` for each chunk the parent names; reply "" when done, or the error."""
+    torch.set_num_threads(1)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        t, t_end, state = msg
+        try:
+            rng.set_state(state)
+            train_group(grp, [draw(u) for u in range(t, t_end)])
+            conn.send("")
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            conn.send(f"{type(exc).__name__}: {exc}")
+
+
+def _n_workers(workers: int | None, dev: torch.device, learned: list[str], others: list[str]) -> int:
+    """How many CPU processes train groups of critics (default 1; more only on the CPU and where fork exists).
+
+    The groups are trained in forked processes that share the stacks' memory (see _Workers): from a plain
+    script or the CLI that uses both cores; inside a multi-threaded server (the app) the default stays one.
     """
     if workers is None:
         return 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers: expected a positive integer, got {workers!r}")
-    if torch.device(dev).type != "cpu":
+    if torch.device(dev).type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(workers, len(learned) + len(others))
 

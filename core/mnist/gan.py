@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from core import gan_losses
-from core.device import DEVICES
+from core.device import DEVICES, adam
 from core.mnist.metrics import MnistJudge, load_classifier
 from core.mnist.models import ARCHS, build_gan
 from core.validate import check_choice, check_int, check_positive, check_range
@@ -144,7 +144,9 @@ def critic_loss(
     config: GanConfig, critic, real: torch.Tensor, fake: torch.Tensor
 ) -> tuple[torch.Tensor, ...]:
     """(loss to minimise, critic outputs on real, on fake) for one critic update."""
-    real_out, fake_out = critic(real), critic(fake)
+    # One pass over real and fake together (the critics have no batch norm, so this is the same function):
+    # one larger matrix product per layer instead of two.
+    real_out, fake_out = critic(torch.cat([real, fake])).split([len(real), len(fake)])
     base = _BASE_LOSS[config.loss]
     if config.loss in SIGMOID_LOSSES and config.label_smoothing > 0:
         # One-sided label smoothing: a real target of 1 − s keeps D from becoming overconfident on real digits.
@@ -288,8 +290,8 @@ def train_gan(config: GanConfig, run) -> None:
     shown = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else generator
     ema_params = list(zip(shown.parameters(), generator.parameters(), strict=True))
     ema_buffers = list(zip(shown.buffers(), generator.buffers(), strict=True))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, config.beta2))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=config.lr_d, betas=(config.beta1, config.beta2))
+    opt_g = adam(generator.parameters(), device, lr=config.lr_g, betas=(config.beta1, config.beta2))
+    opt_d = adam(critic.parameters(), device, lr=config.lr_d, betas=(config.beta1, config.beta2))
     draw = torch.Generator(device="cpu").manual_seed(config.seed + 1)
     fixed_z = torch.randn(
         GRID_SIDE * GRID_SIDE, config.z_dim, generator=torch.Generator().manual_seed(config.seed + 2)

@@ -19,6 +19,17 @@ IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout with its mask drawn by torch.rand: the same layer, but bernoulli_ is ~3× slower on the CPU
+    and the critic calls it on every forward pass."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * keep
+
+
 class MlpGenerator(nn.Module):
     """G_θ(z): z ∈ R^z_dim -> 28×28 image in [-1, 1] through two batch-normalised hidden layers."""
 
@@ -53,10 +64,10 @@ class MlpCritic(nn.Module):
             nn.Flatten(),
             nn.Linear(N_PIXELS, 2 * hidden),
             nn.LeakyReLU(0.2),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(2 * hidden, hidden),
             nn.LeakyReLU(0.2),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(hidden, 1),
         )
 
@@ -97,7 +108,7 @@ class DcganCritic(nn.Module):
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(2 * width * 7 * 7, 1),
         )
 

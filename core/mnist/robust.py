@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.attacks import fgsm, pgd, project_linf
+from core.device import adam
 from core.validate import check_choice, check_finite, check_int, check_positive, check_range
 
 MODES = ("standard", "fgsm", "fgsm_rs", "pgd")
@@ -372,7 +373,7 @@ def fit(config: RobustConfig, data: TrainData, run: Any, device: torch.device | 
     bs = config.batch
     nb = _batches_per_epoch(n, bs)
     total = nb * config.epochs
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = adam(model.parameters(), device, lr=config.lr)
     # One-cycle: up for 40 % of the run, then down to ~0 — most of the robust accuracy comes in the cool-down.
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total, pct_start=0.4)
     alpha_scale = 1.0  # the guard halves it after each collapse
