@@ -164,27 +164,37 @@ def gradient_penalty_backward(
 
 
 class StackAdam:
-    """Adam on a (K, P) stack, row-wise bias correction, so that a prefix of rows can take extra steps."""
+    """Adam on a (K, P) stack, row-wise bias correction, so that a prefix of rows can take extra steps.
+
+    Each step is torch's fused Adam kernel over the rows' views: one pass instead of a dozen small ops per
+    row (~20 µs against ~170 µs here, and the trainer takes six Adam steps per generator step). A row whose
+    learning rate is 0 (a stopped network) is left alone; the state lives in tensors, so it can be shared
+    with worker processes.
+    """
 
     def __init__(self, flat: torch.Tensor, lr: torch.Tensor, betas: tuple[float, float], eps: float = 1e-8):
         self.flat = flat
-        self.lr = lr.reshape(-1, 1).to(flat)  # (K, 1); a stopped network gets lr 0
+        self.lr = lr.reshape(-1).to(flat)  # (K,); a stopped network gets lr 0
         self.b1, self.b2 = betas
         self.eps = eps
         self.m = torch.zeros_like(flat)
         self.v = torch.zeros_like(flat)
-        self.t = torch.zeros(flat.shape[0], 1, dtype=flat.dtype, device=flat.device)
+        self.t = torch.zeros(flat.shape[0], dtype=flat.dtype, device=flat.device)  # steps taken, per row
+        self._rows = [(flat[i], self.m[i], self.v[i], self.t[i]) for i in range(flat.shape[0])]
 
     def step(self, grad: torch.Tensor, rows: int | slice | None = None, scale: float = 1.0) -> None:
         """One Adam update of rows [:rows] or rows[slice] (all by default) with their gradient, lr × scale."""
         k = slice(None) if rows is None else rows if isinstance(rows, slice) else slice(0, rows)
-        m, v, t = self.m[k], self.v[k], self.t[k]
-        m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
-        v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
-        t.add_(1.0)
-        step = (scale * self.lr[k]) / (1 - torch.pow(self.b1, t))
-        denom = (v / (1 - torch.pow(self.b2, t))).sqrt_().add_(self.eps)
-        self.flat[k].addcdiv_(m * step, denom, value=-1.0)
+        by_lr: dict[float, list[tuple[int, int]]] = {}
+        for j, (i, lr) in enumerate(zip(range(self.flat.shape[0])[k], self.lr[k].tolist(), strict=True)):
+            if lr > 0:
+                by_lr.setdefault(lr, []).append((i, j))
+        for lr, members in by_lr.items():
+            p, m, v, t = (list(x) for x in zip(*(self._rows[i] for i, _ in members), strict=True))
+            torch._foreach_add_(t, 1.0)
+            torch._fused_adam_(p, [grad[j] for _, j in members], m, v, [], t, lr=lr * scale, beta1=self.b1,
+                               beta2=self.b2, weight_decay=0.0, eps=self.eps, amsgrad=False,
+                               maximize=False)  # fmt: skip
 
 
 def spectral_normalize_(flat: torch.Tensor, hidden: int, u: torch.Tensor, iters: int = 1) -> torch.Tensor:
