@@ -159,13 +159,11 @@ ui.look_for(
     "on them — so they never move; the smooth critics slope towards the data and drag the samples across. "
     "Black lines: the push −∂ℓ_G/∂x on each sample (length ∝ log10 of its size; none below 10⁻⁶)."
 )
-c_left, c_right = st.columns(2)
-with c_left:
-    st.latex(
-        r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D^*(G(z))\big)\big]"
-    )
-with c_right:
-    st.latex(r"\min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))]")
+# One line, full width: in two half-width columns the first pair of formulas was clipped on the right.
+st.latex(
+    r"D^*(x)=\frac{p(x)}{p(x)+p_G(x)},\qquad \min_G\ \mathbb{E}_{z}\big[\log\big(1-D^*(G(z))\big)\big]"
+    r"\qquad\quad \min_G\max_{\|f\|_L\le 1}\ \mathbb{E}_p[f(x)]-\mathbb{E}_{z}[f(G(z))]"
+)
 ui.chart(figs.animation_figure(result), key="gan1d_panels")
 
 ui.look_for(
