@@ -98,6 +98,25 @@ def test_closed_form_gradient_penalty_matches_double_backprop_of_gan_losses(stac
         assert torch.allclose(grad[k], ref_flat.grad[k], atol=1e-9)
 
 
+def test_stack_adam_matches_torch_adam_row_by_row_and_leaves_stopped_rows_alone():
+    gen = torch.Generator().manual_seed(5)
+    flat = torch.randn(3, 50, generator=gen)
+    start = flat.clone()
+    adam = nets.StackAdam(flat, torch.tensor([1e-2, 1e-2, 0.0]), (0.5, 0.9))
+    ref = torch.nn.Parameter(start[0].clone())
+    ref_opt = torch.optim.Adam([ref], lr=1e-2, betas=(0.5, 0.9), eps=1e-8)
+    for _ in range(30):
+        g = torch.randn(3, 50, generator=gen)
+        adam.step(g, scale=1.0)  # rows 0 and 1 move, row 2 (lr 0, a stopped network) does not
+        ref.grad = g[0].clone()
+        ref_opt.step()
+    torch.testing.assert_close(flat[0], ref.detach(), rtol=1e-5, atol=1e-6)
+    assert not torch.equal(flat[1], start[1])
+    assert torch.equal(flat[2], start[2])
+    adam.step(torch.ones(3, 50), rows=1)  # a prefix: only row 0 takes the extra step
+    assert adam.t.tolist() == [31.0, 30.0, 0.0]
+
+
 def test_gradient_penalty_is_zero_for_a_1_lipschitz_linear_critic_of_slope_one():
     flat = torch.zeros(1, nets.n_params(H), dtype=torch.float64)
     lay = nets.layers(flat, H)

@@ -97,6 +97,31 @@ def test_wgan_gp_penalty_is_zero_for_a_slope_one_linear_critic():
     assert steep.item() - 3 * (f.mean() - r.mean()).item() == pytest.approx(10.0 * (3 - 1) ** 2, rel=1e-4)
 
 
+def test_one_critic_pass_over_real_and_fake_gives_each_its_own_outputs():
+    _, critic = build_gan("mlp", dropout=0.0)
+    real = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    fake = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    loss, r, f = gan.critic_loss(gan.GanConfig(), critic, real, fake)
+    torch.testing.assert_close(r, critic(real).detach())
+    torch.testing.assert_close(f, critic(fake).detach())
+    expected = (
+        torch.nn.functional.softplus(-critic(real)).mean() + torch.nn.functional.softplus(critic(fake)).mean()
+    )
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_critic_dropout_keeps_the_mean_drops_its_share_and_is_off_in_eval_mode():
+    from core.mnist.models import Dropout
+
+    torch.manual_seed(0)
+    drop = Dropout(0.3).train()
+    x = torch.ones(200, 500)
+    y = drop(x)
+    assert (y == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert y.mean().item() == pytest.approx(1.0, abs=0.02)  # kept units scaled by 1/(1 − p)
+    assert torch.equal(drop.eval()(x), x)
+
+
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
 def test_spectral_norm_layers_have_largest_singular_value_at_most_one(arch):
     torch.manual_seed(0)
