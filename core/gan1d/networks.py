@@ -91,30 +91,29 @@ def init_stack(
     return flat
 
 
-def _slope_times(g: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    """g ⊙ leaky-ReLU'(a) (1 where a > 0, α elsewhere) in one fused pass; g may broadcast against a."""
-    return torch.ops.aten.leaky_relu_backward(g.expand_as(a), a, LEAKY_SLOPE, False)
+def _slope_times(g: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """g ⊙ leaky-ReLU'(a) (1 where a > 0, α elsewhere) in one fused pass, read off the activation h = σ(a):
+    with a positive slope α, h > 0 exactly where a > 0. g may broadcast against h."""
+    return torch.ops.aten.leaky_relu_backward(g.expand_as(h), h, LEAKY_SLOPE, True)
 
 
 @dataclass
 class Cache:
     x: torch.Tensor  # (K, N)
-    a1: torch.Tensor  # (K, N, H) pre-activations, layer 1
-    h1: torch.Tensor
-    a2: torch.Tensor
-    h2: torch.Tensor
+    h1: torch.Tensor  # (K, N, H) activations of layer 1 (computed in place: no pre-activation is kept)
+    h2: torch.Tensor  # (K, N, H) activations of layer 2
 
 
 def forward(flat: torch.Tensor, x: torch.Tensor, hidden: int) -> tuple[torch.Tensor, Cache]:
     """f_k(x_k) for every network k: x (K, N) → out (K, N), and what the backward pass needs."""
     lay = layers(flat, hidden)
-    a1 = torch.addcmul(lay.b1.unsqueeze(1), x.unsqueeze(2), lay.w1.unsqueeze(1))  # 1-D input: no matmul
-    h1 = torch.nn.functional.leaky_relu(a1, LEAKY_SLOPE)
-    a2 = torch.baddbmm(lay.b2.unsqueeze(1), h1, lay.w2.transpose(1, 2))
-    h2 = torch.nn.functional.leaky_relu(a2, LEAKY_SLOPE)
+    h1 = torch.addcmul(lay.b1.unsqueeze(1), x.unsqueeze(2), lay.w1.unsqueeze(1))  # 1-D input: no matmul
+    torch.nn.functional.leaky_relu_(h1, LEAKY_SLOPE)  # in place: one (K, N, H) buffer less per layer
+    h2 = torch.baddbmm(lay.b2.unsqueeze(1), h1, lay.w2.transpose(1, 2))
+    torch.nn.functional.leaky_relu_(h2, LEAKY_SLOPE)
     # The H → 1 layer as multiply-and-sum: a batched matrix-vector product through bmm is ~4× slower here.
     out = (h2 * lay.w3.unsqueeze(1)).sum(2).add_(lay.b3)
-    return out, Cache(x, a1, h1, a2, h2)
+    return out, Cache(x, h1, h2)
 
 
 def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int, grad: torch.Tensor) -> None:
@@ -123,10 +122,10 @@ def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int,
     go = g_out.unsqueeze(2)  # (K, N, 1)
     g.w3.copy_((cache.h2 * go).sum(1))
     g.b3.copy_(g_out.sum(1, keepdim=True))
-    g_a2 = _slope_times(go * lay.w3.unsqueeze(1), cache.a2)  # (K, N, H)
+    g_a2 = _slope_times(go * lay.w3.unsqueeze(1), cache.h2)  # (K, N, H)
     g.w2.copy_(torch.bmm(g_a2.transpose(1, 2), cache.h1))
     g.b2.copy_(g_a2.sum(1))
-    g_a1 = _slope_times(torch.bmm(g_a2, lay.w2), cache.a1)
+    g_a1 = _slope_times(torch.bmm(g_a2, lay.w2), cache.h1)
     g.w1.copy_((g_a1 * cache.x.unsqueeze(2)).sum(1))
     g.b1.copy_(g_a1.sum(1))
 
@@ -134,8 +133,8 @@ def backward(flat: torch.Tensor, cache: Cache, g_out: torch.Tensor, hidden: int,
 def input_gradient(flat: torch.Tensor, cache: Cache, hidden: int) -> torch.Tensor:
     """∂f/∂x at every input (K, N): the slope the generator's samples follow."""
     lay = layers(flat, hidden)
-    v = _slope_times(lay.w3.unsqueeze(1), cache.a2)  # (K, N, H)
-    u = _slope_times(torch.bmm(v, lay.w2), cache.a1)
+    v = _slope_times(lay.w3.unsqueeze(1), cache.h2)  # (K, N, H)
+    u = _slope_times(torch.bmm(v, lay.w2), cache.h1)
     return (u * lay.w1.unsqueeze(1)).sum(2)
 
 
@@ -149,17 +148,17 @@ def gradient_penalty_backward(
     """
     lay, g = layers(flat, hidden), layers(grad, hidden)
     n = cache.x.shape[1]
-    v = _slope_times(lay.w3.unsqueeze(1), cache.a2)  # (K, N, H): s2_k w3_k
+    v = _slope_times(lay.w3.unsqueeze(1), cache.h2)  # (K, N, H): s2_k w3_k
     u = torch.bmm(v, lay.w2)  # (K, N, H): Σ_k v_k W2_kj
-    r = _slope_times(lay.w1.unsqueeze(1), cache.a1)  # (K, N, H): s1_j w1_j
+    r = _slope_times(lay.w1.unsqueeze(1), cache.h1)  # (K, N, H): s1_j w1_j
     slope = (u * r).sum(2)  # ∂f/∂x̂, (K, N)
     gap = slope.abs() - 1.0
     c = (2.0 * lam / n) * gap * torch.sign(slope)  # ∂penalty/∂slope
     cu = c.unsqueeze(2)
-    g.w1.add_(_slope_times(cu * u, cache.a1).sum(1))
+    g.w1.add_(_slope_times(cu * u, cache.h1).sum(1))
     g.w2.add_(torch.bmm((cu * v).transpose(1, 2), r))
     t = torch.bmm(r, lay.w2.transpose(1, 2))  # Σ_j W2_kj r_j
-    g.w3.add_(_slope_times(cu * t, cache.a2).sum(1))
+    g.w3.add_(_slope_times(cu * t, cache.h2).sum(1))
     return lam * (gap * gap).mean(1)
 
 
