@@ -13,6 +13,7 @@ import sys
 from core.densities import PRESETS
 from core.gan1d.config import CRITICS, DEFAULT_CRITICS, STARTS, Gan1DConfig
 from core.gan1d.trainer import Gan1DResult, train_critics
+from core.validate import check_int
 
 
 def _finite(v: float) -> float | None:
@@ -64,10 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             snapshots=args.snapshots,
             device=args.device,
         )
+        check_int("workers", args.workers, minimum=1)
     except ValueError as err:
         ap.error(str(err))
-    if args.workers < 1:
-        ap.error(f"workers: expected a positive integer, got {args.workers}")
     result = train_critics(cfg, workers=args.workers)
     payload = to_json(result)
     for name, row in payload["critics"].items():

@@ -30,6 +30,7 @@ from core.gan1d.critics import (
     strategy,
 )
 from core.gan1d.quadrature import blur, noise_grid, off_grid_mass, push_forward
+from core.validate import check_int
 
 N_SHOWN = 48  # generator samples drawn (with their arrows) in each frame
 Z_GRID_STEP = 512  # noise-grid size for the perfect critic's p_G at every step
@@ -166,9 +167,7 @@ def train_critics(
     crit.good = crit.flat.clone()
 
     rng = torch.Generator(device=dev).manual_seed(cfg.seed + 1)  # training batches
-    snap_rng = torch.Generator(device=dev).manual_seed(
-        cfg.seed + 2
-    )  # the batches snapshots measure losses on
+    snap_rng = torch.Generator(device=dev).manual_seed(cfg.seed + 2)  # batches the snapshots' losses use
     pool = torch.tensor(data.sample(POOL, np.random.default_rng(cfg.seed)), dtype=torch.float32, device=dev)
 
     def noise(shape: tuple[int, ...], gen: torch.Generator = rng) -> torch.Tensor:
@@ -574,8 +573,7 @@ def _n_workers(workers: int | None, dev: torch.device, learned: list[str], other
     """
     if workers is None:
         return 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+    workers = check_int("workers", workers, minimum=1)
     if torch.device(dev).type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(workers, len(learned) + len(others))
