@@ -43,9 +43,18 @@ with st.expander("⚙️ New run: loss, architecture, steps, learning rates, dev
                          help="Each is a critic objective plus a generator objective (formulas below).")  # fmt: skip
         arch = ui.radio("Architecture", "arch", ARCHS, gan.GanConfig.arch,
                         format_func={"mlp": "MLP (fast on CPU)", "dcgan": "small DCGAN (conv, best on GPU)"}.get)  # fmt: skip
+        conditional = ui.toggle("Class-conditional G(z, y)", "conditional",
+                                gan.GanConfig.conditional,
+                                help="G gets the digit to draw beside z; D scores (image, digit) pairs. Each digit "
+                                     "is a simpler target, so it learns faster. Off: one G for all digits, "
+                                     "and mode collapse can drop some.")  # fmt: skip
     with c2:
         steps = ui.number("Generator steps", "steps", 10, 200_000, gan.GanConfig.steps, 10)
         batch = ui.select("Batch size", "batch", [32, 64, 128, 256], gan.GanConfig.batch_size)
+        auto_psi = gan.GanConfig(conditional=conditional).sample_truncation
+        psi = ui.slider("Truncation ψ of the samples shown", "psi", 0.3, 1.5, auto_psi, 0.1,
+                        help="Samples use z·ψ. Below 1: cleaner, more typical digits with less variety; "
+                             "above 1: wilder ones. Training always uses ψ = 1.")  # fmt: skip
     with c3:
         lrs = [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]
         lr_g = ui.select(
@@ -62,11 +71,16 @@ with st.expander("⚙️ New run: loss, architecture, steps, learning rates, dev
     f1.latex(critic_obj)
     f2.markdown("**Generator**")
     f2.latex(gen_obj)
+    if conditional:
+        st.caption("Class-conditional: G(z) becomes G(z, y) and D(x) becomes D(x, y), with the real digit's "
+                   "label y for x and the same y asked of G. D reads the label by projection:")  # fmt: skip
+        st.latex(r"D(x, y) = w^\top \phi(x) + b + e_y^\top \phi(x)")
     with ui.user_errors():
         label, description = data_label()
     st.caption(f"📦 Training data for a new run: **{label}** — {description}")
     config = {"loss": loss, "arch": arch, "steps": int(steps), "batch_size": int(batch), "lr_g": float(lr_g),
-              "lr_d": float(lr_d), "device": device, "seed": ctx.seed}  # fmt: skip
+              "lr_d": float(lr_d), "conditional": bool(conditional), "truncation": float(psi), "device": device,
+              "seed": ctx.seed}  # fmt: skip
     new_id = runs_ui.launch_button("gan", config, key="launch", label="🚀 Launch GAN run")
     if new_id:
         st.session_state["run"] = new_id  # show the run just launched (the picker below is not drawn yet)
@@ -92,7 +106,9 @@ def board() -> None:
     head = st.columns([3, 1, 1])
     run_data = runs.artifact_path(info.run_id, "data.json")
     source = json.loads(run_data.read_text()).get("label", "?") if run_data.is_file() else "loading…"
-    head[0].markdown(f"**{info.run_id}** · loss **{cfg.get('loss')}** · {cfg.get('arch')} · batch "
+    conditional = bool(cfg.get("conditional", False))
+    kind = "class-conditional" if conditional else "unconditional"
+    head[0].markdown(f"**{info.run_id}** · loss **{cfg.get('loss')}** · {cfg.get('arch')} · {kind} · batch "
                      f"{cfg.get('batch_size')} · device {info.device or '–'} · data: {source}")  # fmt: skip
     with head[1]:
         runs_ui.status_badge(info)
@@ -103,21 +119,32 @@ def board() -> None:
         st.error(f"**The run failed:** {info.error}", icon="❌")
     curves = gan.curves_from_metrics(runs.read_metrics(info.run_id))
     last = lambda a, fmt: fmt.format(a[-1]) if len(a) else "–"  # noqa: E731
+    shown = {"MNIST score (max 10)": last(curves.mnist_score, "{:.2f}"), "MNIST-FD (0 = real)": last(curves.mnist_fd, "{:.1f}"),
+             "digits present": last(curves.classes_covered, "{:.0f}/10")}  # fmt: skip
+    if conditional:
+        shown["drew the digit asked"] = last(100 * curves.label_agreement, "{:.0f} %")
+    shown["images / s"] = last(curves.images_per_s, "{:,.0f}")
     ui.metric_row(
-        {"MNIST score (max 10)": last(curves.mnist_score, "{:.2f}"), "MNIST-FD (0 = real)": last(curves.mnist_fd, "{:.1f}"),
-         "digits present": last(curves.classes_covered, "{:.0f}/10"), "images / s": last(curves.images_per_s, "{:,.0f}")},
+        shown,
         help={"MNIST score (max 10)": "exp E_x KL(p(y|x) ‖ p(y)) with a MNIST classifier: confident AND varied digits",
-              "MNIST-FD (0 = real)": "Fréchet distance of the classifier's features, generated vs real test digits"},
+              "MNIST-FD (0 = real)": "Fréchet distance of the classifier's features, generated vs real test digits",
+              "drew the digit asked": "share of G(z, y) that the MNIST classifier reads as the digit y"},
     )  # fmt: skip
     left, right = st.columns([1, 1])
     with left:
+        side = 10 if conditional else gan.GRID_SIDE
         ui.look_for(
-            "The same 64 noise vectors z every time: watch blobs turn into digits as training goes on."
+            f"The same {side * side} noise vectors z every time: watch blobs turn into digits as training goes on."
+            + (" Row r is the digit r asked of G." if conditional else "")
         )
         grid = runs.artifact_path(info.run_id, "samples.png")
+        psi = cfg.get("truncation") or gan.GanConfig(conditional=conditional).sample_truncation
+        what = "G(z, y): row = digit y" if conditional else "G(z)"
         if grid.is_file():
             st.image(
-                grid.read_bytes(), caption=f"G(z) for fixed noise z · step {info.step:,}", width="stretch"
+                grid.read_bytes(),
+                caption=f"{what}, fixed noise z, truncation ψ = {psi:g} · step {info.step:,}",
+                width="stretch",
             )
         else:
             st.caption("No samples yet.")

@@ -123,12 +123,15 @@ def test_critic_dropout_keeps_the_mean_drops_its_share_and_is_off_in_eval_mode()
 
 
 @pytest.mark.parametrize("arch", ["mlp", "dcgan"])
-def test_spectral_norm_layers_have_largest_singular_value_at_most_one(arch):
+@pytest.mark.parametrize("conditional", [False, True])
+def test_spectral_norm_layers_have_largest_singular_value_at_most_one(arch, conditional):
     torch.manual_seed(0)
-    _, critic = build_gan(arch, spectral=True)
-    x = torch.randn(1, 1, 28, 28)
-    for _ in range(100):  # power iteration: two steps per forward pass in training mode
-        critic(x)
+    _, critic = build_gan(arch, spectral=True, conditional=conditional)
+    x, y = torch.randn(1, 1, 28, 28), torch.tensor([3]) if conditional else None
+    # Power iteration: two steps per forward pass in training mode. The label embedding's top singular values
+    # start within 1 % of each other (a random 10 × d matrix), so its estimate needs the most passes.
+    for _ in range(300):
+        critic(x, y)
     critic.eval()
     sigmas = []
     with torch.no_grad():
@@ -136,7 +139,48 @@ def test_spectral_norm_layers_have_largest_singular_value_at_most_one(arch):
             if hasattr(module, "parametrizations"):
                 w = module.weight
                 sigmas.append(torch.linalg.matrix_norm(w.reshape(w.shape[0], -1), ord=2).item())
-    assert len(sigmas) == 3 and max(sigmas) <= 1 + 1e-3
+    assert len(sigmas) == 3 + conditional and max(sigmas) <= 1 + 1e-3  # conditional: the label embedding too
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_conditional_models_need_the_label_and_use_it(arch):
+    torch.manual_seed(0)
+    generator, critic = build_gan(arch, conditional=True)
+    z, x = torch.randn(4, 64), torch.randn(4, 1, 28, 28)
+    y, other = torch.tensor([0, 1, 2, 3]), torch.tensor([7, 7, 7, 7])
+    generator.eval()
+    assert generator(z, y).shape == (4, 1, 28, 28)
+    assert not torch.allclose(generator(z, y), generator(z, other))  # the digit asked changes the drawing
+    critic.eval()
+    features = critic.net(x)
+    # Projection: changing the label moves the score by (e_y − e_y')·φ(x), exactly.
+    gap = critic(x, y) - critic(x, other)
+    expected = ((critic.label_embedding(y) - critic.label_embedding(other)) * features).sum(1)
+    assert torch.allclose(gap, expected, atol=1e-5) and gap.abs().min() > 0
+    for call in (lambda: generator(z), lambda: critic(x)):
+        with pytest.raises(ValueError, match="^y"):
+            call()
+    with pytest.raises(ValueError, match="^conditional"):
+        build_gan(arch, conditional="yes")
+
+
+def test_conditional_critic_loss_scores_each_image_with_its_own_label():
+    torch.manual_seed(0)
+    _, critic = build_gan("mlp", conditional=True)
+    critic.eval()
+    real, fake, labels = torch.randn(6, 1, 28, 28), torch.randn(6, 1, 28, 28), torch.arange(6)
+    for loss in ("non-saturating", "wgan-gp"):
+        value, r, f = gan.critic_loss(gan.GanConfig(loss=loss), critic, real, fake, labels)
+        assert torch.allclose(r, critic(real, labels), atol=1e-5)
+        assert torch.allclose(f, critic(fake, labels), atol=1e-5)
+        assert torch.isfinite(value)
+
+
+def test_truncation_defaults_to_0_7_for_a_conditional_gan_and_off_otherwise():
+    assert gan.GanConfig().conditional and gan.GanConfig().sample_truncation == 0.7
+    assert gan.GanConfig(conditional=False).sample_truncation == 1.0
+    assert gan.GanConfig(conditional=False, truncation=0.5).sample_truncation == 0.5
+    assert (gan.GanConfig().grid_side, gan.GanConfig(conditional=False).grid_side) == (10, 8)
 
 
 def test_weight_clipping_keeps_every_critic_weight_within_c(runs_dir):
@@ -151,9 +195,10 @@ def test_weight_clipping_keeps_every_critic_weight_within_c(runs_dir):
 
 
 # -- runs through the run manager -------------------------------------------------------------------------
-def test_a_short_gan_run_finishes_with_metrics_and_a_sample_grid(runs_dir):
+@pytest.mark.parametrize("conditional", [True, False])
+def test_a_short_gan_run_finishes_with_metrics_and_a_sample_grid(runs_dir, conditional):
     info = execute({"steps": 60, "batch_size": 32, "eval_every": 30, "eval_samples": 200, "data": "subset",
-                    "device": "cpu"}, runs_dir)  # fmt: skip
+                    "conditional": conditional, "device": "cpu"}, runs_dir)  # fmt: skip
     assert info.status == "done", info.error
     assert (info.step, info.total) == (60, 60)
     curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
@@ -165,7 +210,10 @@ def test_a_short_gan_run_finishes_with_metrics_and_a_sample_grid(runs_dir):
     grid = np.asarray(
         Image.open(io.BytesIO(runs.artifact_path(info.run_id, "samples.png", runs_dir).read_bytes()))
     )
-    assert grid.shape == (8 * 30 + 2, 8 * 30 + 2) and grid.std() > 10
+    side = 10 if conditional else 8  # conditional: a row per digit
+    assert grid.shape == (side * 30 + 2, side * 30 + 2) and grid.std() > 10
+    assert len(curves.label_agreement) == (2 if conditional else 0)
+    assert np.all((curves.label_agreement >= 0) & (curves.label_agreement <= 1))
     final = json.loads(runs.artifact_path(info.run_id, "final.json", runs_dir).read_text())
     assert final["step"] == 60 and 1 <= final["mnist_score"] <= 10
     data = json.loads(runs.artifact_path(info.run_id, "data.json", runs_dir).read_text())
@@ -196,11 +244,19 @@ def test_cancelled_run_stops_early_and_keeps_its_checkpoint(runs_dir):
     assert outcome == "cancelled"
 
 
+def test_a_conditional_gan_learns_to_draw_the_digit_it_is_asked_for(runs_dir):
+    info = execute({"steps": 400, "eval_every": 400, "eval_samples": 500, "data": "subset", "device": "cpu"},
+                   runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
+    assert curves.label_agreement[-1] > 0.6  # chance is 0.1: the digits follow the label asked for
+
+
 # -- configuration, curves, figures -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("field", "value"),
     [("loss", "bogus"), ("arch", "resnet"), ("steps", 0), ("lr_g", -1.0), ("batch_size", 1), ("device", "tpu"),
-     ("label_smoothing", 0.9), ("data", "somewhere")],
+     ("label_smoothing", 0.9), ("data", "somewhere"), ("truncation", 3.0), ("conditional", "yes")],
 )  # fmt: skip
 def test_bad_gan_config_is_a_value_error_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}"):

@@ -88,6 +88,18 @@ def test_quality_metrics_flatten_for_the_metrics_log(classifier, test_images):
     row = q.as_metrics()
     assert set(row) >= {"mnist_score", "mnist_fd", "classes_covered", "class_0", "class_9"}
     assert all(np.isfinite(v) for v in row.values())
+    assert "label_agreement" not in row  # only a conditional generator is asked for digits
+
+
+def test_label_agreement_is_the_share_judged_as_the_digit_asked_for(classifier, subset, test_images):
+    judge = metrics.MnistJudge(classifier, test_images)
+    images, truth = test_images[:300], np.array(subset.y_test[:300])
+    accuracy = metrics.accuracy(classifier, subset.x_test[:300], truth)
+    assert judge.evaluate(images, truth).label_agreement == pytest.approx(accuracy)
+    assert judge.evaluate(images, (truth + 1) % 10).label_agreement < 0.05  # every label wrong on purpose
+    assert judge.evaluate(images, torch.as_tensor(truth)).as_metrics()["label_agreement"] > 0.9
+    with pytest.raises(ValueError, match="^labels"):
+        judge.evaluate(images, truth[:10])
 
 
 @pytest.mark.parametrize(

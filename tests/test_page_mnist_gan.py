@@ -54,6 +54,7 @@ def test_launching_a_tiny_run_shows_its_status_curves_and_samples(runs_dir):
     assert not at.exception and not errors(at)
     (info,) = runs.list_runs(runs_dir, kind="gan")
     assert info.config["steps"] == 20 and info.config["batch_size"] == 32
+    assert info.config["conditional"] is True and info.config["truncation"] == pytest.approx(0.7)
     deadline = time.monotonic() + 90
     while runs.get_run(info.run_id, runs_dir).is_active and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -72,6 +73,23 @@ def test_launching_a_tiny_run_shows_its_status_curves_and_samples(runs_dir):
     assert len(score) == 1 and 1.0 <= score[0] <= 10.0
     assert sum(values(figures["Class"]["data"][0]["y"])) == pytest.approx(100.0, abs=0.5)
     assert at.get("image"), "the sample grid from fixed noise is shown"
+    assert "row = digit y" in "".join(str(image.proto) for image in at.get("image"))  # its caption
+    metric_labels = [m.label for m in at.metric]
+    assert "drew the digit asked" in metric_labels
+    assert 0 <= float(at.metric[metric_labels.index("drew the digit asked")].value.rstrip(" %")) <= 100
+
+
+def test_an_unconditional_run_is_launched_when_the_toggle_is_off(runs_dir):
+    at = open_page(PAGE, query={"steps": "10", "batch": "32", "conditional": "0"})
+    assert at.toggle(key="conditional").value is False
+    assert at.slider(key="psi").value == pytest.approx(
+        1.0
+    )  # no truncation by default for one G of all digits
+    assert not any("projection" in c.value for c in at.caption)
+    at.button(key="launch").click().run(timeout=60)
+    assert not at.exception and not errors(at)
+    (info,) = runs.list_runs(runs_dir, kind="gan")
+    assert info.config["conditional"] is False and info.config["truncation"] == pytest.approx(1.0)
 
 
 def test_a_failed_run_shows_its_reason(runs_dir):

@@ -21,10 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.mnist.models import MnistClassifier
+from core.mnist.models import N_CLASSES, MnistClassifier
 from core.validate import check_finite_array, check_int, check_range
 
-N_CLASSES = 10
 CLASSIFIER_VERSION = (
     1  # bump when MnistClassifier or its training recipe changes: old cache files are ignored
 )
@@ -253,15 +252,19 @@ class Quality:
     mnist_score: float
     mnist_fd: float
     coverage: ClassCoverage
+    label_agreement: float | None = None  # conditional G: fraction judged to be the digit that was asked for
 
     def as_metrics(self) -> dict[str, float]:
-        """Flat floats for metrics.jsonl: mnist_score, mnist_fd, classes_covered, class_0 … class_9."""
+        """Flat floats for metrics.jsonl: mnist_score, mnist_fd, classes_covered, class_0 … class_9
+        (and label_agreement for a conditional generator)."""
         out = {
             "mnist_score": self.mnist_score,
             "mnist_fd": self.mnist_fd,
             "classes_covered": float(self.coverage.n_present),
         }
         out.update({f"class_{k}": float(f) for k, f in enumerate(self.coverage.fractions)})
+        if self.label_agreement is not None:
+            out["label_agreement"] = self.label_agreement
         return out
 
 
@@ -277,15 +280,26 @@ class MnistJudge:
             p.requires_grad_(False)
         self.real_mu, self.real_cov = feature_stats(classifier_features(self.classifier, real_images))
 
-    def evaluate(self, images: torch.Tensor) -> Quality:
-        """MNIST score, MNIST-FD against the real digits, and class coverage of images [N, 1, 28, 28] in [0, 1]."""
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor | np.ndarray | None = None) -> Quality:
+        """MNIST score, MNIST-FD against the real digits, and class coverage of images [N, 1, 28, 28] in [0, 1];
+        with `labels` (the digits a conditional generator was asked for) also the fraction judged as asked."""
         if images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28) or images.shape[0] < 2:
             raise ValueError(f"images: expected [N>=2, 1, 28, 28], got {tuple(images.shape)}")
         probs = predict_proba(self.classifier, images)
         feats = classifier_features(self.classifier, images)
         mu, cov = feature_stats(feats)
+        predicted = probs.argmax(axis=1)
+        agreement = None
+        if labels is not None:
+            asked = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+            if asked.shape != predicted.shape:
+                raise ValueError(
+                    f"labels: expected {len(predicted)} labels, one per image, got {asked.shape}"
+                )
+            agreement = float((predicted == asked).mean())
         return Quality(
             mnist_score=mnist_score(probs),
             mnist_fd=frechet_distance(self.real_mu, self.real_cov, mu, cov),
-            coverage=class_coverage(probs.argmax(axis=1)),
+            coverage=class_coverage(predicted),
+            label_agreement=agreement,
         )
