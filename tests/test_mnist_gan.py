@@ -244,6 +244,17 @@ def test_cancelled_run_stops_early_and_keeps_its_checkpoint(runs_dir):
     assert outcome == "cancelled"
 
 
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+@pytest.mark.parametrize("loss", gan.LOSSES)
+def test_every_loss_trains_a_conditional_gan_with_finite_metrics(runs_dir, loss, arch):
+    info = execute({"loss": loss, "arch": arch, "steps": 3, "n_critic": 2, "batch_size": 8, "eval_every": 3,
+                    "eval_samples": 20, "data": "subset", "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
+    assert list(curves.eval_step) == [3] and list(curves.agreement_step) == [3]
+    assert np.all(np.isfinite(curves.loss_d)) and np.all(np.isfinite(curves.loss_g))
+
+
 def test_a_conditional_gan_learns_to_draw_the_digit_it_is_asked_for(runs_dir):
     info = execute({"steps": 400, "eval_every": 400, "eval_samples": 500, "data": "subset", "device": "cpu"},
                    runs_dir)  # fmt: skip

@@ -13,7 +13,7 @@ import contextlib
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -107,12 +107,15 @@ class GanConfig:
     # Class-conditional (cGAN): G(z, y) draws the digit y, D(x, y) scores (image, digit) pairs by projection.
     # Each digit is then a simpler distribution to learn: measured on the subset it scores ~7.8 at 90 s of CPU
     # training against ~6.1 unconditional.
-    conditional: bool = True
+    conditional: bool = field(default=True, metadata={"help": "class-conditional G(z, y) and D(x, y)"})
     # Truncation ψ of the samples shown and scored: z ← ψ·z (a reduced-temperature draw, as BigGAN's truncation
     # trick). ψ < 1 trades variety within a digit for cleaner strokes; 0 = auto: 0.7 when conditional (the
     # digit still varies with y), 1 = off otherwise (an unconditional G would lose whole digits). Training
     # always draws z at full width.
-    truncation: float = 0.0
+    truncation: float = field(
+        default=0.0,
+        metadata={"help": "ψ of the samples shown and scored, z ← ψ·z; 0 = 0.7 conditional, else 1"},
+    )
     label_smoothing: float = 0.0  # one-sided: real target 1 − s for the sigmoid losses
     dropout: float = 0.3  # critic dropout: on 4,000 digits a critic without it memorises them and G stalls
     ema: float = 0.995  # what is shown and scored: an exponential moving average of G's weights (0 = off)
