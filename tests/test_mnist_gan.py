@@ -313,3 +313,14 @@ def test_image_grid_tiles_64_digits_and_the_classifier_exposes_features():
     assert feats.shape == (3, MnistClassifier.FEATURE_DIM)
     with pytest.raises(ValueError, match="^images"):
         gan.image_grid(torch.ones(10, 1, 28, 28))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_a_gan_run_on_cuda_uses_mixed_precision_and_finishes(runs_dir, arch):
+    info = execute({"arch": arch, "steps": 30, "eval_every": 30, "eval_samples": 200, "data": "subset",
+                    "device": "cuda"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    assert info.device.startswith("cuda")
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
+    assert np.all(np.isfinite(curves.loss_d)) and 1 <= curves.mnist_score[-1] <= 10

@@ -116,3 +116,19 @@ def test_label_agreement_is_the_share_judged_as_the_digit_asked_for(classifier, 
 def test_bad_inputs_are_value_errors_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=f"^{name}"):
         call()
+
+
+def _full_mnist():
+    from core.mnist.data import default_data_dir, find_idx_files
+
+    return find_idx_files(default_data_dir())
+
+
+@pytest.mark.skipif(
+    _full_mnist() is None, reason="full MNIST IDX files not present (no network here to fetch them)"
+)
+def test_classifier_reaches_98_percent_on_full_mnist(cache_dir):
+    full = load_mnist(source="idx")
+    assert len(full.y_train) == 60_000 and len(full.y_test) == 10_000
+    judge = metrics.load_classifier(full.x_train, full.y_train, cache_dir=cache_dir)
+    assert metrics.accuracy(judge, full.x_test, full.y_test) >= 0.98
