@@ -6,6 +6,7 @@ losses, D(x) vs D(G(z)), quality judged by a MNIST classifier, class coverage (m
 
 import json
 
+import numpy as np
 import streamlit as st
 
 from core import runs
@@ -179,3 +180,47 @@ def board() -> None:
 
 
 board()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def drawn_grid(path: str, mtime: float, digit: int | None, psi: float, seed: int) -> tuple[np.ndarray, int]:
+    """A 10×10 grid from the checkpoint at `path` and its step (mtime: a new checkpoint is a new cache entry)."""
+    generator, config, step = gan.load_generator(path)
+    digits = None
+    if config.conditional:
+        digits = [k // 10 for k in range(100)] if digit is None else digit  # all: row r is the digit r
+    return gan.image_grid(gan.draw(generator, 100, psi, digits, seed), side=10), step
+
+
+# -- draw from the run's latest averaged generator, here and now ---------------------------------------------
+checkpoint = runs.artifact_path(run_id, "checkpoint.pt")
+if runs.get_run(run_id).step > 0 and checkpoint.is_file():
+    st.subheader("🎨 Draw from this run")
+    conditional = bool(first.config.get("conditional", False))
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("The run's latest averaged generator Ḡ, sampled now with your settings. Training is not "
+                    "touched: ψ only scales the noise the drawings start from.")  # fmt: skip
+        st.latex(r"x = \bar G(\psi z, y),\quad z \sim \mathcal{N}(0, I)" if conditional
+                 else r"x = \bar G(\psi z),\quad z \sim \mathcal{N}(0, I)")  # fmt: skip
+        digit = None
+        if conditional:
+            digit = ui.select("Digit y asked of G", "draw_digit", ["all", *range(10)], "all",
+                              format_func=lambda d: "all ten (a row each)" if d == "all" else str(d))  # fmt: skip
+            digit = None if digit == "all" else int(digit)
+        psi_draw = ui.slider("Truncation ψ", "draw_psi", 0.0, 1.5,
+                             float(first.config.get("truncation") or gan.GanConfig(conditional=conditional).sample_truncation), 0.05,
+                             help="0: every drawing of a digit is the same 'average' G(0, y). 1: z as in "
+                                  "training. Above 1: rarer, rougher drawings.")  # fmt: skip
+        draw_seed = ui.number("Noise seed", "draw_seed", 0, 10_000, 0, 1, help="Another seed, other z.")
+        ui.look_for("Slide ψ towards 0: the variety within a digit shrinks to one prototype; "
+                    "towards 1.5: the strokes get wilder and some digits break.")  # fmt: skip
+    with right, ui.user_errors():
+        grid, at_step = drawn_grid(str(checkpoint), checkpoint.stat().st_mtime, digit, float(psi_draw),
+                                   int(draw_seed))  # fmt: skip
+        if not conditional:
+            what = "Ḡ(ψz)"
+        else:
+            what = "all digits, row r = digit r" if digit is None else f"digit y = {digit}"
+        st.image(grid, caption=f"Ḡ from the checkpoint of step {at_step:,} · {what} · ψ = {psi_draw:g} · "
+                               f"seed {draw_seed}", width="stretch")  # fmt: skip

@@ -324,3 +324,30 @@ def test_a_gan_run_on_cuda_uses_mixed_precision_and_finishes(runs_dir, arch):
     assert info.device.startswith("cuda")
     curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
     assert np.all(np.isfinite(curves.loss_d)) and 1 <= curves.mnist_score[-1] <= 10
+
+
+def test_draw_from_a_finished_run_follows_the_digit_truncation_and_seed(runs_dir):
+    info = execute({"steps": 20, "batch_size": 16, "eval_every": 20, "eval_samples": 50, "data": "subset",
+                    "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    generator, config, step = gan.load_generator(info.path / "checkpoint.pt")
+    assert config.conditional and step == 20 and not generator.training
+    images = gan.draw(generator, 30, truncation=1.0, digits=3, seed=5)
+    assert images.shape == (30, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
+    assert torch.equal(images, gan.draw(generator, 30, truncation=1.0, digits=3, seed=5))  # seeded
+    assert not torch.equal(images, gan.draw(generator, 30, truncation=1.0, digits=3, seed=6))
+    # ψ = 0: every drawing of a digit is the same G(0, y); the spread grows with ψ.
+    spread = [gan.draw(generator, 30, psi, digits=3, seed=5).std(0).mean().item() for psi in (0.0, 0.5, 1.5)]
+    assert spread[0] < 1e-6 < spread[1] < spread[2]
+    per_digit = gan.draw(generator, 10, truncation=0.0, seed=5)  # None: the digits 0, 1, …, 9 in turn
+    assert not torch.allclose(per_digit[0], per_digit[1])  # ... and the digit changes the drawing
+    for bad, name in (({"digits": 10}, "digits"), ({"digits": [1, 2]}, "digits"), ({"truncation": -1}, "truncation"),
+                      ({"n": 0}, "n")):  # fmt: skip
+        with pytest.raises(ValueError, match=f"^{name}"):
+            gan.draw(generator, **{"n": 30, **bad})
+    with pytest.raises(ValueError, match="^path"):
+        gan.load_generator(info.path / "missing.pt")
+    unconditional, _ = build_gan("mlp", conditional=False)
+    with pytest.raises(ValueError, match="^digits"):
+        gan.draw(unconditional, 4, digits=1)
+    assert gan.draw(unconditional, 4).shape == (4, 1, 28, 28)

@@ -78,6 +78,16 @@ def test_launching_a_tiny_run_shows_its_status_curves_and_samples(runs_dir):
     assert "drew the digit asked" in metric_labels
     assert 0 <= float(at.metric[metric_labels.index("drew the digit asked")].value.rstrip(" %")) <= 100
 
+    # Draw from this run: the checkpoint's averaged generator, sampled with the page's digit, ψ and seed.
+    assert any("Draw from this run" in h.value for h in at.subheader)
+    captions = lambda: "".join(str(image.proto) for image in at.get("image"))  # noqa: E731
+    assert "checkpoint of step 20" in captions() and "row r = digit r" in captions()
+    at.selectbox(key="draw_digit").set_value(7)
+    at.slider(key="draw_psi").set_value(0.0)
+    at.run(timeout=60)
+    assert not at.exception and not errors(at)
+    assert "digit y = 7" in captions() and "ψ = 0" in captions()
+
 
 def test_an_unconditional_run_is_launched_when_the_toggle_is_off(runs_dir):
     at = open_page(PAGE, query={"steps": "10", "batch": "32", "conditional": "0"})

@@ -13,7 +13,8 @@ import contextlib
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -478,3 +479,52 @@ def train_gan(config: GanConfig, run) -> None:
         "final.json",
         {"step": step, **quality.as_metrics(), "train_s": time.perf_counter() - t_start - t_aside},
     )
+
+
+# -- drawing from a trained generator (the page's "Draw from this run") ------------------------------------
+def load_generator(path: Path | str) -> tuple[torch.nn.Module, GanConfig, int]:
+    """The averaged generator Ḡ (eval mode, CPU), the run's config and the step, from a train_gan checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path: no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or "generator_ema" not in state or "config" not in state:
+        raise ValueError(f"path: {path.name} is not a MNIST GAN checkpoint")
+    known = {f.name for f in fields(GanConfig)}
+    # Runs from before a field existed lack it: they get its default (before 2026-12-02 G was unconditional).
+    saved = {"conditional": False, **{k: v for k, v in state["config"].items() if k in known}}
+    config = GanConfig(**saved)
+    generator, _ = build_gan(config.arch, config.z_dim, conditional=config.conditional)
+    generator.load_state_dict(state["generator_ema"])
+    return generator.eval(), config, int(state.get("step", 0))
+
+
+@torch.no_grad()
+def draw(
+    generator: torch.nn.Module,
+    n: int,
+    truncation: float = 1.0,
+    digits: int | list[int] | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
+    """n samples G(ψ·z, y) in [0, 1], z ~ N(0, I) from `seed`; `digits`: the digit(s) y asked of a conditional G
+    (one for all, or one per sample; None = 0, 1, …, 9 in turn). ψ → 0 gives every sample of a digit the same
+    "average" drawing G(0, y); ψ > 1 draws rarer, rougher ones."""
+    n = check_int("n", n, minimum=1, maximum=1000)
+    psi = check_range("truncation", truncation, 0.0, 2.0)
+    seed = check_int("seed", seed, minimum=0)
+    conditional = getattr(generator, "label_embedding", None) is not None
+    if digits is not None and not conditional:
+        raise ValueError("digits: this generator is unconditional; it cannot be asked for a digit")
+    if conditional:
+        y = np.arange(n) % N_CLASSES if digits is None else np.asarray(digits)
+        if y.ndim == 0:
+            y = np.full(n, y)
+        if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= N_CLASSES:
+            raise ValueError(f"digits: expected digits 0–9 (one, or one per sample), got {digits!r}")
+        labels = torch.as_tensor(np.array(y), dtype=torch.int64)
+    else:
+        labels = None
+    z = psi * torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
+    generator.eval()
+    return to_unit(generator(z, labels))
