@@ -390,6 +390,20 @@ def cancel(run_id: str, runs_dir: Path | str | None = None) -> None:
     _atomic_write_bytes(path / CANCEL_FILE, json.dumps({"time": time.time()}).encode())
 
 
+def read_checkpoint(path: Path | str, keys: tuple[str, ...], what: str) -> dict:
+    """A checkpoint written by RunContext.save_checkpoint, loaded on the CPU with weights_only=True (plain tensors
+    and containers only: no code runs); ValueError naming `path` when it is missing or lacks one of `keys`."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path: no checkpoint at {path}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or any(k not in state for k in keys):
+        raise ValueError(f"path: {path.name} is not a {what} checkpoint")
+    return state
+
+
 # -- creating and launching runs -------------------------------------------------------------------------
 def build_config(kind: str, config: dict | None = None) -> Any:
     """The kind's Config dataclass built from a dict: unknown fields and bad values are ValueErrors."""

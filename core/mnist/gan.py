@@ -484,12 +484,9 @@ def train_gan(config: GanConfig, run) -> None:
 # -- drawing from a trained generator (the page's "Draw from this run") ------------------------------------
 def load_generator(path: Path | str) -> tuple[torch.nn.Module, GanConfig, int]:
     """The averaged generator Ḡ (eval mode, CPU), the run's config and the step, from a train_gan checkpoint."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path: no checkpoint at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "generator_ema" not in state or "config" not in state:
-        raise ValueError(f"path: {path.name} is not a MNIST GAN checkpoint")
+    from core.runs import read_checkpoint
+
+    state = read_checkpoint(path, ("generator_ema", "config"), "MNIST GAN")
     known = {f.name for f in fields(GanConfig)}
     # Runs from before a field existed lack it: they get its default (before 2026-12-02 G was unconditional).
     saved = {"conditional": False, **{k: v for k, v in state["config"].items() if k in known}}

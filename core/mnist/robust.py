@@ -489,12 +489,9 @@ def train_robust(config: RobustConfig, run: Any) -> None:
 # -- loading a finished run --------------------------------------------------------------------------------------
 def load_model(path: Path | str) -> tuple[RobustCNN, RobustConfig]:
     """A trained model (eval mode, CPU) and its config from a checkpoint written by `fit`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path: no checkpoint at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "model" not in state or "config" not in state:
-        raise ValueError(f"path: {path.name} is not a robust-training checkpoint")
+    from core.runs import read_checkpoint
+
+    state = read_checkpoint(path, ("model", "config"), "robust-training")
     config = RobustConfig(**state["config"])
     model = RobustCNN(config.width)
     model.load_state_dict(state["model"])
