@@ -85,8 +85,9 @@ def test_eps_warm_up_ramps_linearly_then_stays_at_eps():
 
 def test_attack_step_sizes_follow_the_modes():
     assert RobustConfig(mode="fgsm_rs", eps=0.3).alpha == pytest.approx(
-        0.3
-    )  # α = ε (N-FGSM, de Jorge et al.)
+        0.15
+    )  # α = ε/2 from the carried start
+    assert RobustConfig(mode="fgsm_rs", eps=0.3, rs_alpha=1.0).alpha == pytest.approx(0.3)  # N-FGSM
     assert RobustConfig(mode="fgsm_rs", eps=0.3, rs_alpha=1.25).alpha == pytest.approx(0.375)  # Wong et al.
     assert RobustConfig(mode="pgd", eps=0.3, pgd_steps=5).alpha == pytest.approx(
         0.15
@@ -94,10 +95,13 @@ def test_attack_step_sizes_follow_the_modes():
     assert RobustConfig(mode="fgsm", eps=0.3).alpha == pytest.approx(0.3)
 
 
-def test_single_step_modes_default_to_small_batches_and_a_long_warm_up():
-    assert RobustConfig(mode="fgsm_rs").batch == 25 and RobustConfig(mode="fgsm").batch == 25
+def test_single_step_modes_default_to_their_batches_learning_rates_and_a_long_warm_up():
+    assert RobustConfig(mode="fgsm").batch == 25 and RobustConfig(mode="fgsm_rs", rs_carry=False).batch == 25
+    assert RobustConfig(mode="fgsm_rs").batch == 100  # the carried start: a strong attack, larger batches
     assert RobustConfig(mode="pgd").batch == 100 and RobustConfig(mode="standard").batch == 100
     assert RobustConfig(mode="fgsm_rs", batch_size=64).batch == 64
+    assert RobustConfig(mode="fgsm_rs").peak_lr == 1e-2 and RobustConfig(mode="pgd").peak_lr == 5e-3
+    assert RobustConfig(mode="pgd", lr=1e-3).peak_lr == 1e-3
     # … and a longer ε warm-up (0.4 of the run), the rest keep 3 epochs unless told
     assert RobustConfig(mode="fgsm_rs", epochs=15).warmup == pytest.approx(6.0)
     assert RobustConfig(mode="pgd", epochs=15).warmup == 3.0
@@ -117,9 +121,47 @@ def test_n_fgsm_steps_outside_the_ball_and_wong_fgsm_rs_stays_inside(data):
     assert 0.0 <= float(x_wong.min()) and float(x_wong.max()) <= 1.0  # still images
 
 
+def test_carried_starts_add_single_steps_up_to_a_multi_step_attack(data):
+    # Feeding each FGSM step's δ back in as the next start (what rs_carry does epoch after epoch) climbs the
+    # loss like PGD: five chained single steps beat one, and every δ stays in the ε-ball.
+    torch.manual_seed(0)
+    model = fit(replace(SHORT, mode="standard", epochs=1), small(data, 2000), LocalRun())
+    x, y, eps = data.x_test[:200], data.y_test[:200], 0.1  # a radius one step does not already saturate
+    loss = lambda xa: float(torch.nn.functional.cross_entropy(model(xa), y))  # noqa: E731
+    delta, losses = torch.zeros_like(x), []
+    for k in range(5):
+        x_adv = robust.adversarial_batch(model, x, y, "fgsm_rs", eps, eps / 2, seed=k, noise=0.25, project=True,
+                                         start=delta)  # fmt: skip
+        delta = x_adv - x
+        assert float(delta.abs().amax()) <= eps + 1e-6
+        losses.append(loss(x_adv))
+    assert losses[-1] > 1.5 * losses[0]
+    pgd5 = robust.adversarial_batch(model, x, y, "pgd", eps, eps / 2, pgd_steps=5, seed=0)
+    assert losses[-1] > 0.95 * loss(pgd5)  # as strong as PGD-5 with the same step
+
+
+def test_fgsm_rs_training_starts_each_digit_from_its_last_perturbation(data, monkeypatch):
+    calls = []
+    real = robust.adversarial_batch
+
+    def spy(model, x, y, *args, start=None, **kw):
+        x_adv = real(model, x, y, *args, start=start, **kw)
+        calls.append((None if start is None else start.clone(), (x_adv - x).detach().clone()))
+        return x_adv
+
+    monkeypatch.setattr(robust, "adversarial_batch", spy)
+    cfg = replace(SHORT, mode="fgsm_rs", epochs=2, batch_size=100, eval_size=20, eval_steps=1, guard=False)
+    fit(cfg, small(data, 100, 20), LocalRun())  # one batch per epoch: every digit, shuffled
+    (start_1, delta_1), (start_2, _) = calls
+    assert float(start_1.abs().max()) == 0.0  # nothing to carry in the first epoch
+    # Epoch 2 starts every digit from its epoch-1 δ: the same values, in the new shuffled order.
+    assert torch.equal(start_2.flatten().sort().values, delta_1.flatten().sort().values)
+    assert float(start_2.abs().max()) > 0
+
+
 @pytest.mark.parametrize("field,value", [("mode", "free"), ("eps", 1.5), ("epochs", 0), ("guard_action", "pray"),
                                          ("pgd_steps", 0), ("device", "tpu"), ("rs_noise", -1.0),
-                                         ("batch_size", -1)])  # fmt: skip
+                                         ("batch_size", -1), ("lr", -1.0)])  # fmt: skip
 def test_bad_config_is_a_value_error_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}:"):
         RobustConfig(**{field: value})

@@ -229,10 +229,16 @@ def render_mnist_tab(ctx: ui.PageContext) -> None:
     st.markdown(
         "- **standard** — no inner maximum (δ = 0);\n"
         "- **FGSM** — one step δ = ε·sign(∇ₓL) from δ = 0;\n"
-        "- **fast (FGSM-RS)** — a random start in the box, one step of 1.25·ε, projected back (Wong et al. 2020); "
-        "a guard checks PGD accuracy each epoch and halves the step when it collapses (*catastrophic overfitting*);\n"
+        "- **fast (FGSM-RS)** — one FGSM step from a start, at FGSM's cost. Wong et al. 2020 start at random in the "
+        "box and step 1.25·ε; on 4,000 digits that *overfits catastrophically* (PGD accuracy collapses). Here each "
+        "digit starts from **its own perturbation of the last epoch** plus a little noise (ATTA, Zheng et al. 2020), "
+        "so the single steps add up over the epochs to a PGD-strength attack (formula below). A guard still checks "
+        "PGD accuracy each epoch and halves the step if it collapses;\n"
         "- **PGD** — k projected steps from a random start (Madry et al. 2018)."
     )
+    st.latex(r"\delta_{\text{epoch}} = \Pi_{\|\delta\|_\infty\le\epsilon}\Big(\delta_{\text{last epoch}} + \eta + "
+             r"\tfrac{\epsilon}{2}\,\mathrm{sign}\,\nabla_x L_\theta(x + \delta_{\text{last epoch}} + \eta)\Big),"
+             r"\quad \eta \sim U[-\tfrac{\epsilon}{4}, \tfrac{\epsilon}{4}]")  # fmt: skip
     st.caption(f"Data: {_data_label()} Same CLI: `python -m core.train robust --mode fgsm_rs --eps 0.3 --epochs 10 "
                "--device auto`")  # fmt: skip
     launched = _launch_controls(ctx)
