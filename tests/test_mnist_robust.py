@@ -238,3 +238,13 @@ def test_cli_trains_a_tiny_run_and_writes_its_checkpoint_and_evaluation(tmp_path
     assert [r["predicted"] for r in evaluation["problem4"]["rows"]] == [True, False, True, False, False]
     model, config = load_model(run_dir / "checkpoint.pt")
     assert config.mode == "fgsm_rs" and not model.training
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+@pytest.mark.parametrize("mode", ["fgsm_rs", "pgd"])
+def test_adversarial_training_runs_on_cuda(data, mode):
+    run = LocalRun("cuda")
+    model = fit(replace(SHORT, mode=mode, epochs=2, eval_size=50, eval_steps=1), small(data, 500, 50), run,
+                device=torch.device("cuda"))  # fmt: skip
+    assert len(run.metrics) == 2 and all(0 <= m["clean_acc"] <= 1 for m in run.metrics)
+    assert next(model.parameters()).device.type == "cpu"  # handed back on the CPU, as on every device
