@@ -185,11 +185,8 @@ board()
 @st.cache_data(show_spinner=False, max_entries=64)
 def drawn_grid(path: str, mtime: float, digit: int | None, psi: float, seed: int) -> tuple[np.ndarray, int]:
     """A 10×10 grid from the checkpoint at `path` and its step (mtime: a new checkpoint is a new cache entry)."""
-    generator, config, step = gan.load_generator(path)
-    digits = None
-    if config.conditional:
-        digits = [k // 10 for k in range(100)] if digit is None else digit  # all: row r is the digit r
-    return gan.image_grid(gan.draw(generator, 100, psi, digits, seed), side=10), step
+    generator, _, step = gan.load_generator(path)
+    return gan.draw_grid(generator, digit, psi, seed), step
 
 
 # -- draw from the run's latest averaged generator, here and now ---------------------------------------------

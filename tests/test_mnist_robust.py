@@ -161,7 +161,7 @@ def test_fgsm_rs_training_starts_each_digit_from_its_last_perturbation(data, mon
 
 @pytest.mark.parametrize("field,value", [("mode", "free"), ("eps", 1.5), ("epochs", 0), ("guard_action", "pray"),
                                          ("pgd_steps", 0), ("device", "tpu"), ("rs_noise", -1.0),
-                                         ("batch_size", -1), ("lr", -1.0)])  # fmt: skip
+                                         ("batch_size", -1), ("lr", -1.0), ("rs_carry", "yes")])  # fmt: skip
 def test_bad_config_is_a_value_error_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}:"):
         RobustConfig(**{field: value})

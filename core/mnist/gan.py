@@ -348,7 +348,7 @@ def train_gan(config: GanConfig, run) -> None:
     )
     fixed_z, eval_z = fixed_z.to(device), eval_z.to(device)
     # Digits asked of a conditional G: the grid's row r is the digit r; the evaluation asks for each equally.
-    fixed_y = (torch.arange(side * side) // side).to(device) if config.conditional else None
+    fixed_y = torch.as_tensor(grid_rows(side)).to(device) if config.conditional else None
     eval_y = (torch.arange(config.eval_samples) % N_CLASSES).to(device) if config.conditional else None
     y_real = torch.as_tensor(np.array(data.y_train), dtype=torch.int64).to(device)
 
@@ -482,6 +482,19 @@ def train_gan(config: GanConfig, run) -> None:
 
 
 # -- drawing from a trained generator (the page's "Draw from this run") ------------------------------------
+def grid_rows(side: int) -> np.ndarray:
+    """The digits asked of a conditional G for a side×side grid: row r holds the digit r (side = 10)."""
+    return np.arange(side * side) // side
+
+
+def draw_grid(generator: torch.nn.Module, digit: int | None = None, truncation: float = 1.0, seed: int = 0,
+              side: int = 10) -> np.ndarray:  # fmt: skip
+    """A side×side picture of draws: for a conditional G one digit, or (digit None) a row per digit."""
+    conditional = getattr(generator, "label_embedding", None) is not None
+    digits = (grid_rows(side) if digit is None else digit) if conditional else None
+    return image_grid(draw(generator, side * side, truncation, digits, seed), side=side)
+
+
 def load_generator(path: Path | str) -> tuple[torch.nn.Module, GanConfig, int]:
     """The averaged generator Ḡ (eval mode, CPU), the run's config and the step, from a train_gan checkpoint."""
     from core.runs import read_checkpoint

@@ -159,6 +159,9 @@ class RobustConfig:
         check_positive("pgd_alpha", self.pgd_alpha, allow_zero=True)
         check_positive("rs_alpha", self.rs_alpha)
         check_positive("rs_noise", self.rs_noise, allow_zero=True)
+        for name in ("rs_project", "rs_carry", "guard", "final_eval"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}: expected True or False, got {getattr(self, name)!r}")
         check_range("guard_drop", self.guard_drop, 0.0, 1.0)
         check_range("guard_gap", self.guard_gap, 0.0, 1.0)
         check_choice("guard_action", self.guard_action, GUARD_ACTIONS)
