@@ -28,6 +28,23 @@ def test_home_page_lists_every_page_in_the_course_map():
         assert f"]({path})" in text, f"course map has no link to /{path}"
 
 
+def test_sidebar_links_every_page_grouped_by_lecture_half():
+    from ui.course_map import PAGES, SECTIONS
+
+    at = _home()
+    assert not at.exception
+    links = [(el.proto.page, el.proto.label) for el in at.sidebar.get("page_link")]  # page = the deep link
+    deep_links = {p.stem.split("_", 1)[1] for p in (ROOT / "pages").glob("*.py")}
+    assert {page for page, _ in links} == deep_links | {""}, "the sidebar must link home and every page"
+    assert links[0] == ("", "🧪 Home: course map")
+    groups = [m.value for m in at.sidebar.markdown if m.value.startswith("**")]
+    assert groups == [f"**{s}**" for s in SECTIONS]
+    in_order = [p for s in SECTIONS for p in PAGES if p.section == s]
+    assert links[1:] == [(p.url_path, p.title) for p in in_order]
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "showSidebarNavigation = false" in config, "Streamlit's flat list would show the pages twice"
+
+
 def test_sidebar_has_presenter_toggle_seed_and_device_badge():
     at = _home()
     assert [t.label for t in at.sidebar.toggle] == ["Presenter mode (projector)"]

@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from core.figures.style import apply_theme
+from ui.course_map import HOME, SECTIONS, in_section
 
 SIDEBAR_KEYS = ("presenter", "seed")
 
@@ -70,6 +71,7 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
     """set_page_config, the presenter style, and the sidebar (presenter toggle, global seed, device badge)."""
     st.set_page_config(page_title=f"{title} · Adversarial Lab", page_icon=icon, layout=layout)
     with st.sidebar:
+        _navigation()
         presenter = toggle(
             "Presenter mode (projector)",
             "presenter",
@@ -97,6 +99,16 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
             unsafe_allow_html=True,
         )
     return PageContext(seed=int(seed), presenter=bool(presenter), device=device)
+
+
+def _navigation() -> None:
+    """The pages grouped by lecture half, in the sidebar (Streamlit's flat file list is off in config.toml)."""
+    st.page_link(HOME.file, label=HOME.title)
+    for section in SECTIONS:
+        st.markdown(f"**{section}**")
+        for page in in_section(section):
+            st.page_link(page.file, label=page.title)
+    st.divider()
 
 
 # -- URL-bound widgets ------------------------------------------------------------------------------------
