@@ -33,6 +33,17 @@ CRITIC_LABELS = {
     "instance_noise": "Instance noise",
 }
 
+# Short names for the critic picker's chips (five full labels do not fit on one line of a projected page).
+CRITIC_SHORT_LABELS = {
+    "perfect": "perfect D*",
+    "standard": "standard",
+    "weight_clip": "weight clipping",
+    "gradient_penalty": "gradient penalty",
+    "spectral_norm": "spectral norm",
+    "lsgan": "LSGAN",
+    "instance_noise": "instance noise",
+}
+
 STARTS = ("disjoint", "overlapping")
 NOISES = ("gaussian", "uniform")
 BCE_LOSSES = ("minimax", "non_saturating")
