@@ -32,7 +32,9 @@ from core.mnist.robust import MODES, LocalRun, RobustConfig, fit, load_train_dat
 
 DEFAULT = RobustConfig()
 
-EPOCHS = {"standard": 10, "fgsm": 10, "fgsm_rs": 12, "pgd": 15}
+# fgsm_rs: 10 epochs, the page's default and the issue's CLI example (12 took 0.35 of pgd's time on 2026-12-02's
+# machine, for ~2 points more robust accuracy); pgd keeps 15, which it needs to pass 80 %.
+EPOCHS = {"standard": 10, "fgsm": 10, "fgsm_rs": 10, "pgd": 15}
 
 
 class PrintingRun(LocalRun):
