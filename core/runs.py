@@ -342,14 +342,28 @@ def read_metrics(run_id: str, runs_dir: Path | str | None = None) -> list[dict]:
     return list(rows)
 
 
+NOT_METRICS = ("step", "time", "epoch")  # bookkeeping: a curve of the epoch counter against step says nothing
+
+# What a teacher compares first, by kind of run: robust accuracy (adversarial training), the MNIST score (GAN).
+HEADLINE_METRICS = ("robust_acc", "mnist_score", "clean_acc", "mnist_fd", "loss_d", "loss")
+
+
 def metric_names(rows: list[dict]) -> list[str]:
-    """Names of the numeric metrics present in metrics rows (besides step and time), in first-seen order."""
+    """Names of the numeric metrics present in metrics rows (besides step, time and epoch), in first-seen order."""
     names: dict[str, None] = {}
     for row in rows:
         for key, value in row.items():
-            if key not in ("step", "time") and isinstance(value, int | float) and not isinstance(value, bool):
+            if key not in NOT_METRICS and isinstance(value, int | float) and not isinstance(value, bool):
                 names.setdefault(key, None)
     return list(names)
+
+
+def headline_metric(names: list[str]) -> str | None:
+    """The metric a comparison opens on: the first of HEADLINE_METRICS present, else the first logged one."""
+    for name in HEADLINE_METRICS:
+        if name in names:
+            return name
+    return names[0] if names else None
 
 
 def metric_series(rows: list[dict], name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -67,8 +67,8 @@ metric_options = []
 for rows in metric_rows.values():
     metric_options += [m for m in runs.metric_names(rows) if m not in metric_options]
 with right:
-    keep_valid("metric", metric_options, metric_options[0] if metric_options else None)
-    metric = ui.select("Metric to compare", "metric", metric_options, metric_options[0] if metric_options else None,
+    keep_valid("metric", metric_options, runs.headline_metric(metric_options))
+    metric = ui.select("Metric to compare", "metric", metric_options, runs.headline_metric(metric_options),
                        help="Runs of different kinds log different metrics; pick the one to put on the chart.")  # fmt: skip
 c1, c2, c3 = st.columns([2, 1, 2])
 with c1:

@@ -111,3 +111,17 @@ def test_runs_page_filters_by_kind_and_lets_the_user_pick_that_kinds_metric(runs
     assert list(at.dataframe[0].value["kind"]) == ["sleep"]
     assert at.selectbox(key="metric").value in ("loss", "accuracy")
     assert "robust_acc" not in plotly_figures(at)[0]["layout"]["title"]["text"]
+
+
+def test_runs_page_compares_robust_runs_on_robust_accuracy_and_leaves_out_the_epoch_counter(runs_dir):
+    for seed in (1, 2):
+        run_dir = runs.create_run("nap", {"steps": 2, "seed": seed}, runs_dir)
+        ctx = runs.RunContext(run_dir=run_dir, run_id=run_dir.name)
+        for epoch in (1, 2):
+            ctx.log(40 * epoch, epoch=epoch, loss=2.0 / epoch, clean_acc=0.4 * epoch, robust_acc=0.1 * epoch)
+    at = open_page(PAGE)
+    assert not at.exception and not errors(at)
+    metric = at.selectbox(key="metric")
+    assert metric.value == "robust_acc"
+    assert "epoch" not in metric.options and "clean_acc" in metric.options
+    assert "robust_acc" in plotly_figures(at)[0]["layout"]["title"]["text"]

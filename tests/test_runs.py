@@ -312,3 +312,14 @@ def test_damaged_status_file_shows_the_run_as_failed_instead_of_hiding_it(runs_d
     (run_dir / "status.json").write_text('{"status": "runn')
     info = runs.get_run(run_dir.name, runs_dir)
     assert info.status == "failed" and "unreadable" in info.error
+
+
+def test_the_epoch_counter_is_no_metric_and_comparisons_open_on_the_headline_one():
+    rows = [{"step": 40, "time": 1.0, "epoch": 1, "loss": 2.1, "clean_acc": 0.7, "robust_acc": 0.1},
+            {"step": 80, "time": 2.0, "epoch": 2, "loss": 1.5, "clean_acc": 0.8, "robust_acc": 0.3}]  # fmt: skip
+    names = runs.metric_names(rows)
+    assert names == ["loss", "clean_acc", "robust_acc"]
+    assert runs.headline_metric(names) == "robust_acc"  # adversarial training: robust accuracy first
+    assert runs.headline_metric(["loss_d", "loss_g", "mnist_fd", "mnist_score"]) == "mnist_score"  # a GAN
+    assert runs.headline_metric(["accuracy", "score"]) == "accuracy"  # none known: the first logged
+    assert runs.headline_metric([]) is None
