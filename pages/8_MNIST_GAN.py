@@ -107,10 +107,12 @@ def board() -> None:
     head = st.columns([3, 1, 1])
     run_data = runs.artifact_path(info.run_id, "data.json")
     source = json.loads(run_data.read_text()).get("label", "?") if run_data.is_file() else "loading…"
+    precision = runs.artifact_path(info.run_id, gan.PRECISION)
+    numerics = gan.precision_text(json.loads(precision.read_text()) if precision.is_file() else None)
     conditional = bool(cfg.get("conditional", False))
     kind = "class-conditional" if conditional else "unconditional"
     head[0].markdown(f"**{info.run_id}** · loss **{cfg.get('loss')}** · {cfg.get('arch')} · {kind} · batch "
-                     f"{cfg.get('batch_size')} · device {info.device or '–'} · data: {source}")  # fmt: skip
+                     f"{cfg.get('batch_size')} · device {info.device or '–'} ({numerics}) · data: {source}")  # fmt: skip
     with head[1]:
         runs_ui.status_badge(info)
     with head[2]:

@@ -322,8 +322,58 @@ def test_a_gan_run_on_cuda_uses_mixed_precision_and_finishes(runs_dir, arch):
                     "device": "cuda"}, runs_dir)  # fmt: skip
     assert info.status == "done", info.error
     assert info.device.startswith("cuda")
+    used = json.loads(runs.artifact_path(info.run_id, gan.PRECISION, runs_dir).read_text())
+    assert used["autocast"] == ("torch.bfloat16" if torch.cuda.is_bf16_supported() else None)
+    assert used["channels_last"] is (arch == "dcgan")
     curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
     assert np.all(np.isfinite(curves.loss_d)) and 1 <= curves.mnist_score[-1] <= 10
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+@pytest.mark.parametrize("loss", gan.LOSSES)
+def test_the_cuda_recipe_bf16_autocast_and_channels_last_trains_every_loss(runs_dir, monkeypatch, loss, arch):
+    """The GPU's mixed precision and memory layout, forced on the CPU: every loss and both architectures run
+    under bfloat16 autocast (and the DCGAN in channels_last) to finite losses and a finite checkpoint."""
+    monkeypatch.setattr(gan, "mixed_precision", lambda device: torch.bfloat16)
+    monkeypatch.setattr(gan, "memory_format", lambda device, arch: torch.channels_last if arch == "dcgan"
+                        else torch.contiguous_format)  # fmt: skip
+    seen = []
+    autocast = torch.autocast
+
+    def spy(device_type, dtype=None, **kw):
+        seen.append((device_type, dtype))
+        return autocast(device_type, dtype=dtype, **kw)
+
+    monkeypatch.setattr(torch, "autocast", spy)
+    info = execute({"loss": loss, "arch": arch, "steps": 3, "n_critic": 2, "batch_size": 8, "eval_every": 3,
+                    "eval_samples": 20, "data": "subset", "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    assert seen and set(seen) == {("cpu", torch.bfloat16)}  # every training step ran under autocast
+    used = json.loads(runs.artifact_path(info.run_id, gan.PRECISION, runs_dir).read_text())
+    assert used == {"device": "cpu", "autocast": "torch.bfloat16", "channels_last": arch == "dcgan"}
+    curves = gan.curves_from_metrics(runs.read_metrics(info.run_id, runs_dir))
+    assert np.all(np.isfinite(curves.loss_d)) and np.all(np.isfinite(curves.loss_g))
+    assert np.isfinite(curves.mnist_score[-1])
+    state = runs.read_checkpoint(
+        runs.artifact_path(info.run_id, "checkpoint.pt", runs_dir), ("generator",), "GAN"
+    )
+    weights = list(state["generator"].values())
+    assert all(
+        w.dtype in (torch.float32, torch.int64) for w in weights
+    )  # autocast leaves the weights float32
+    assert all(torch.isfinite(w.float()).all() for w in weights)
+
+
+def test_a_cpu_run_trains_in_float32_with_the_default_layout(runs_dir):
+    info = execute({"arch": "dcgan", "steps": 2, "batch_size": 8, "eval_every": 2, "eval_samples": 20,
+                    "data": "subset", "device": "cpu"}, runs_dir)  # fmt: skip
+    assert info.status == "done", info.error
+    used = json.loads(runs.artifact_path(info.run_id, gan.PRECISION, runs_dir).read_text())
+    assert used == {"device": "cpu", "autocast": None, "channels_last": False}
+    assert gan.precision_text(used) == "float32"
+    assert gan.precision_text({"autocast": "torch.bfloat16", "channels_last": True}) == (
+        "bfloat16 autocast · channels_last"
+    )
 
 
 def test_draw_from_a_finished_run_follows_the_digit_truncation_and_seed(runs_dir):

@@ -284,11 +284,34 @@ def _load_data(config: GanConfig):
     return load_mnist(source=config.data)
 
 
-def _amp(device: torch.device):
-    """bfloat16 autocast on CUDA (no loss scaling needed, unlike float16); nothing elsewhere."""
+PRECISION = "precision.json"  # what a run trained with: autocast dtype and memory format
+
+
+def mixed_precision(device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a run: bfloat16 on a CUDA GPU that has it (no loss scaling needed, unlike float16);
+    None elsewhere, i.e. plain float32 (on these small models the CPU gains nothing from bfloat16)."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+        return torch.bfloat16
+    return None
+
+
+def memory_format(device: torch.device, arch: str) -> torch.memory_format:
+    """channels_last for the DCGAN's convolutions on CUDA (the layout tensor-core kernels read without a
+    transpose); the default layout elsewhere and for the MLP, which has no convolutions."""
+    return torch.channels_last if device.type == "cuda" and arch == "dcgan" else torch.contiguous_format
+
+
+def precision_text(used: dict | None) -> str:
+    """A run's numerics as the page shows them, from its precision.json: 'float32', 'bfloat16 autocast · channels_last'."""
+    if not used:
+        return "float32"
+    text = f"{used['autocast'].removeprefix('torch.')} autocast" if used.get("autocast") else "float32"
+    return text + (" · channels_last" if used.get("channels_last") else "")
+
+
+def _amp(device: torch.device):
+    dtype = mixed_precision(device)
+    return contextlib.nullcontext() if dtype is None else torch.autocast(device.type, dtype=dtype)
 
 
 def _finite_block(pending: list[torch.Tensor], last_step: int) -> np.ndarray:
@@ -309,8 +332,7 @@ def train_gan(config: GanConfig, run) -> None:
     np.random.seed(config.seed)
     device = torch.device(run.device)
     data = _load_data(config)
-    channels_last = device.type == "cuda" and config.arch == "dcgan"
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    fmt = memory_format(device, config.arch)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes every step: let cuDNN pick its fastest kernels
 
@@ -320,6 +342,9 @@ def train_gan(config: GanConfig, run) -> None:
     x_test = torch.as_tensor(np.array(data.x_test), dtype=torch.float32).div(255).unsqueeze(1)
     judge = MnistJudge(load_classifier(data.x_train, data.y_train), x_test[:10_000], device)
     run.save_json("data.json", {"source": data.source, "label": data.label, "description": data.description})
+    autocast = mixed_precision(device)
+    run.save_json(PRECISION, {"device": str(device), "autocast": None if autocast is None else str(autocast),
+                              "channels_last": fmt == torch.channels_last})  # fmt: skip
 
     generator, critic = build_gan(
         config.arch,
