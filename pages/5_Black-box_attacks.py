@@ -80,12 +80,13 @@ def _transfer(
 
 # -- 1. finite differences ---------------------------------------------------------------------------------
 st.header("1 · Estimating ∇ₓL from answers alone")
-f1, f2 = st.columns(2)
-f1.latex(
+# One formula per full-width line: side by side in half columns the right-hand ends were clipped.
+st.latex(
     r"\text{coordinate-wise: } \hat g_i = \frac{L(x + h e_i) - L(x - h e_i)}{2h}\quad(2d \text{ queries})"
 )
-f2.latex(
-    r"\text{random (NES): } \hat g = \frac{1}{2hk}\sum_{j=1}^{k}\big(L(x + h u_j) - L(x - h u_j)\big)\,u_j"
+st.latex(
+    r"\text{random directions (NES): } \hat g = \frac{1}{2hk}\sum_{j=1}^{k}\big(L(x + h u_j) - L(x - h u_j)\big)\,u_j"
+    r"\quad(2k \text{ queries})"
 )
 st.caption(
     "Random directions u_j ~ N(0, I), 2k queries. "
