@@ -1,8 +1,6 @@
 """1D GAN critics — sheet §1.3, Figures 1–2. A perfect discriminator gives the generator no signal;
 smooth (Lipschitz) critics — weight clipping, gradient penalty, spectral normalisation — restore it."""
 
-from collections import OrderedDict
-
 import streamlit as st
 
 from core.densities import PRESET_LABELS, PRESETS
@@ -14,8 +12,8 @@ from core.gan1d import (
     CRITICS,
     DEFAULT_CRITICS,
     Gan1DConfig,
-    train_critics,
 )
+from core.gan1d.jobs import Gan1DJobs
 from ui import common as ui
 
 PAGE_STEPS = 1000  # the page's default run (the benchmark's is 2000): a few seconds on a laptop
@@ -33,9 +31,9 @@ st.markdown(
 
 
 @st.cache_resource(show_spinner=False)
-def _results() -> OrderedDict:
-    """Finished runs keyed by their settings, shared by every visitor (a class presses Train once)."""
-    return OrderedDict()
+def _jobs() -> Gan1DJobs:
+    """The server's trainings keyed by their settings, shared by every visitor (a class presses Train once)."""
+    return Gan1DJobs(max_running=2, keep=STORE_SIZE)
 
 
 left, right = st.columns([1, 2])
@@ -123,38 +121,48 @@ with ui.user_errors():
         seed=ctx.seed,
     )
 
-store = _results()
+jobs = _jobs()
 clicked = st.button("▶ Train", type="primary", key="train")
-result = store.get(cfg)
+job = jobs.get(cfg)
 first_visit = "gan1d_seen" not in st.session_state
 st.session_state["gan1d_seen"] = True
 
-if result is None and (clicked or first_visit):
-    # The first frame shows at once (step 0 is the first snapshot); the panels refresh while training runs.
-    bar = ui.Progress(f"Training {len(cfg.critics)} generators against their critics")
-    live = st.empty()
-    shown = {"n": 0}
+if (job is None or job.state == "failed") and (clicked or first_visit):
+    job = jobs.submit(cfg)  # or joins the training another visitor started with the same settings
+elif job is None:
+    st.info("Settings changed: press **▶ Train** to run them.", icon="👆")
+    st.stop()
 
-    def show_partial(partial) -> None:
-        n = len(partial.steps)
-        if n == 1 or n - shown["n"] >= max(cfg.snapshots // 4, 1):
-            shown["n"] = n
+if not job.finished.is_set():
+    # The training runs on the server, not in this page run: a click or a reload here does not stop it, and
+    # every visitor with these settings watches the same one. Step 0 is the first snapshot, so the first
+    # frame shows at once; the panels refresh a few times while it trains.
+    bar = ui.Progress(f"Training {len(cfg.critics)} generators against their critics")
+    waiting = st.empty()
+    live = st.empty()
+    shown = 0
+    while not job.finished.wait(0.2):
+        if job.state == "queued":
+            waiting.caption("⏳ Waiting for other visitors' trainings to finish (two train at a time)…")
+            continue
+        waiting.empty()
+        bar(job.step, cfg.steps)
+        partial = job.partial
+        n = 0 if partial is None else len(partial.steps)
+        if n and (shown == 0 or n - shown >= max(cfg.snapshots // 4, 1)):
+            shown = n
             live.plotly_chart(
                 apply_theme(figs.snapshot_figure(partial), ui.presenter_on()),
                 width="stretch",
                 key=f"live_{n}",
             )
-
-    with ui.user_errors():
-        result = train_critics(cfg, progress=bar, on_snapshot=show_partial)
     bar.done()
+    waiting.empty()
     live.empty()
-    store[cfg] = result
-    while len(store) > STORE_SIZE:
-        store.popitem(last=False)
-elif result is None:
-    st.info("Settings changed: press **▶ Train** to run them.", icon="👆")
+if job.error is not None:
+    st.error(f"**The training failed:** {job.error}. Press ▶ Train to try again.", icon="⚠️")
     st.stop()
+result = job.result
 
 st.caption(
     f"Trained {int(result.steps[-1])} generator steps for {len(result.critics)} critics in "

@@ -35,3 +35,21 @@ def test_bad_settings_show_an_error_naming_the_setting():
     at = open_page(PAGE, query={**SHORT, "steps": "0"})
     assert not at.exception
     assert any("steps" in e for e in errors(at))
+
+
+def test_a_second_visitor_with_the_same_settings_gets_the_first_visitors_training(monkeypatch):
+    from core.gan1d import jobs, trainer
+
+    trained = []
+
+    def counting(config, **kw):
+        trained.append(config)
+        return trainer.train_critics(config, **kw)
+
+    monkeypatch.setattr(jobs, "train_critics", counting)
+    query = {**SHORT, "critics": "perfect,spectral_norm", "batch": "48"}  # settings no other test trains
+    first = open_page(PAGE, query=query)
+    second = open_page(PAGE, query=query)  # another browser session on the same server
+    assert not first.exception and not second.exception
+    assert len(trained) == 1 and trained[0].batch == 48  # one training for both visitors
+    assert plotly_figures(second) == plotly_figures(first)
