@@ -44,6 +44,7 @@ def game_change(field: str, values: np.ndarray, figures: bool, **fixed) -> Calla
         if figures:
             game_figs.discriminator_figure(r), game_figs.objective_figure(r)
             game_figs.probe_figure(r), game_figs.sweep_figure(r)
+            game_figs.instance_noise_figure(r), game_figs.tricks_sweep_figure(r)
         return r
 
     return run
@@ -95,7 +96,12 @@ def main() -> None:
             game_change("sigma_g", np.linspace(0.2, 2.5, n + 1), False, generator="gaussian"),
         ),
         ("The GAN game", "data (new sweep)", game_data_change(False)),
-        ("The GAN game", "θ + 4 figures", game_change("offset", np.linspace(0.1, 7.9, n + 1), True)),
+        (
+            "The GAN game",
+            "noise σ (new sweep)",
+            game_change("noise_sigma", np.linspace(0.05, 1.95, n + 1), False),
+        ),
+        ("The GAN game", "θ + 6 figures", game_change("offset", np.linspace(0.1, 7.9, n + 1), True)),
         (
             "Lipschitz critics",
             "clip level c",

@@ -146,6 +146,18 @@ class Mixture1D:
         hi = max(m + n_std * s for m, s in zip(self.means, self.stds, strict=True))
         return lo, hi
 
+    def blurred(self, sigma: float) -> Mixture1D:
+        """The density of x + n, n ~ N(0, σ²): instance noise (sheet §1.3). A Gaussian mixture stays one, each
+        component's variance grown by σ²; exact, no numerical convolution."""
+        sigma = check_positive("sigma", sigma, allow_zero=True)
+        if sigma == 0:
+            return self
+        if self.kind != "normal":
+            raise ValueError(
+                "sigma: instance noise is computed exactly for Gaussian ('normal') mixtures only"
+            )
+        return Mixture1D(self.means, tuple(float(np.hypot(s, sigma)) for s in self.stds), self.weights)
+
     def shifted(self, delta: float) -> Mixture1D:
         """The same shape moved by delta (the 'slide the generator away' slider)."""
         delta = check_finite("delta", delta)

@@ -1,4 +1,5 @@
-"""The GAN game's quantities on a 1D grid (sheet §1.1–1.2, §1.3.1): D*, the game value, KL, JSD and W1.
+"""The GAN game's quantities on a 1D grid (sheet §1.1–1.3.1): D*, the game value, KL, JSD, W1, and the least-squares
+GAN's ideal discriminator with its Pearson χ² divergence.
 
 All integrals are Riemann sums on an evenly spaced grid with densities normalised on that grid, so the
 sheet's identity V(G, D*) = 2·JSD(p‖p_G) − log 4 holds to floating-point accuracy, not just approximately.
@@ -104,3 +105,41 @@ def w1_critic(p: np.ndarray, p_g: np.ndarray, dx: float) -> np.ndarray:
     cdf_gap = np.cumsum(p_g - p) * dx
     slope = np.sign(cdf_gap)
     return np.concatenate([[0.0], np.cumsum(slope[:-1]) * dx])
+
+
+# -- least squares GAN (sheet §1.3: "equivalent to minimizing the Pearson χ² divergence under ideal settings") ------
+def pearson_chi2(p: np.ndarray, q: np.ndarray, dx: float) -> float:
+    """Pearson χ²(p‖q) = ∫ (p − q)²/q dx (the f-divergence of f(u) = (u − 1)²); +inf where p has mass q lacks."""
+    p, q = _pair(p, q, ("p", "q"))
+    dx = check_positive("dx", dx)
+    if np.any((p > 0) & (q <= 0)):
+        return math.inf
+    ratio = np.zeros_like(p)
+    np.divide((p - q) ** 2, q, out=ratio, where=q > 0)
+    return float(ratio.sum() * dx)
+
+
+def lsgan_optimal_discriminator(
+    p: np.ndarray, p_g: np.ndarray, a: float = -1.0, b: float = 1.0
+) -> np.ndarray:
+    """D*(x) = (b·p + a·p_G)/(p + p_G): the minimiser of ½p(D − b)² + ½p_G(D − a)² at each x (LSGAN's critic,
+    real → b, generated → a); (a + b)/2 where both densities vanish."""
+    p, p_g = _pair(p, p_g)
+    total = p + p_g
+    out = np.full_like(total, 0.5 * (a + b))
+    np.divide(b * p + a * p_g, total, out=out, where=total > 0)
+    return out
+
+
+def lsgan_generator_value(
+    p: np.ndarray, p_g: np.ndarray, dx: float, a: float = -1.0, b: float = 1.0, c: float = 0.0
+) -> float:
+    """The generator's LSGAN objective against the ideal critic: ½E_p[(D* − c)²] + ½E_pG[(D* − c)²].
+
+    With b − c = 1 and b − a = 2 (a = −1, b = 1, c = 0, Mao et al. 2017) it is ½∫(p − p_G)²/(p + p_G) dx
+    = ½·χ²_Pearson(2p_G ‖ p + p_G): the Pearson χ² divergence the sheet names (Mao et al. write its arguments
+    the other way round).
+    """
+    dx = check_positive("dx", dx)
+    d = lsgan_optimal_discriminator(p, p_g, a, b)
+    return float(0.5 * ((p + p_g) * (d - c) ** 2).sum() * dx)

@@ -1,8 +1,10 @@
-"""The GAN game on a 1D grid (sheet §1.1–1.2, Problem 1, Figure 1): one call computes everything the page draws.
+"""The GAN game on a 1D grid (sheet §1.1–1.3, Problem 1, Figure 1): one call computes everything the page draws.
 
 The generator p_G is a shape slid away from the data by an offset θ. For every θ we know the optimal
 discriminator D* = p/(p+p_G) exactly, so we can watch JSD(p‖p_G) saturate at log 2 and the generator's
 gradient under D* vanish for the saturating loss log(1 − D) while the non-saturating loss −log D keeps it.
+§1.3's other tricks are computed the same way: the least-squares GAN's ideal critic (its generator then minimises
+a Pearson χ² divergence) and instance noise (both densities blurred by N(0, σ²), which brings the gradient back).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from core.divergences import (
     game_value,
     js_divergence,
     kl_divergence,
+    lsgan_generator_value,
+    lsgan_optimal_discriminator,
     optimal_discriminator,
+    pearson_chi2,
     pointwise_objective,
     w1_critic,
     w1_distance,
@@ -65,6 +70,7 @@ class GameConfig:
     offset: float = 3.0
     sigma_g: float = 0.5
     probe: float = 1.4
+    noise_sigma: float = 0.5  # instance noise σ of §1.3's comparison (0 = none)
     max_offset: float = 8.0
     n_grid: int = 1601
     n_offsets: int = 60
@@ -89,6 +95,7 @@ class GameConfig:
         check_range("offset", self.offset, -self.max_offset, self.max_offset)
         check_range("sigma_g", self.sigma_g, 0.05, 5.0)
         check_finite("probe", self.probe)
+        check_range("noise_sigma", self.noise_sigma, 0.0, 5.0)
         check_int("n_grid", self.n_grid, minimum=64, maximum=20001)
         check_int("n_offsets", self.n_offsets, minimum=2, maximum=2000)
         check_int("n_samples", self.n_samples, minimum=1, maximum=10000)
@@ -108,6 +115,7 @@ class SeparationSweep:
     jsd: np.ndarray
     grad_saturating: np.ndarray  # ∂/∂θ E_pG[log(1 − D*)], D* held fixed
     grad_non_saturating: np.ndarray  # ∂/∂θ (−E_pG[log D*]), D* held fixed
+    lsgan: np.ndarray  # the LSGAN generator's value at its ideal critic, ½∫(p − p_G)²/(p + p_G) dx ∈ [0, 1]
 
 
 @dataclass
@@ -138,6 +146,17 @@ class GameResult:
     sweep: SeparationSweep
     offset: float
     view: tuple[float, float]  # an x-range that holds both densities
+    # §1.3's other tricks at the current θ: least squares (a = −1, b = 1, c = 0) and instance noise σ
+    lsgan_d_star: np.ndarray  # (p − p_G)/(p + p_G), the least-squares critic's ideal output
+    lsgan_value: float  # ½E_p[D*²] + ½E_pG[D*²]
+    lsgan_chi2: float  # ½·χ²_Pearson(2p_G ‖ p + p_G), which the sheet says it equals
+    noise_sigma: float
+    p_noisy: np.ndarray  # p and p_G blurred by N(0, σ²)
+    p_g_noisy: np.ndarray
+    d_star_noisy: np.ndarray
+    jsd_noisy: float
+    grad_saturating_noisy: float
+    noisy_sweep: SeparationSweep  # the same sweep for the blurred densities
 
     @property
     def jsd_identity(self) -> float:
@@ -180,7 +199,8 @@ def separation_sweep(p: Mixture1D, base: Mixture1D, x: np.ndarray, offsets: np.n
     # V(G, D*) = E_p[log D*] + E_pG[log(1 − D*)] (the sums of game_value, vectorised over θ); JSD = (V + log 4)/2.
     value = (p_arr * log_p + g_arr * log_g - (p_arr + g_arr) * log_sum).sum(axis=1) * dx
     jsd = np.clip(0.5 * (value + LOG4), 0.0, LOG2)
-    return SeparationSweep(offsets, jsd, grad_sat, grad_ns)
+    lsgan = 0.5 * ((p_arr - g_arr) ** 2 / np.maximum(p_arr + g_arr, np.finfo(float).tiny)).sum(axis=1) * dx
+    return SeparationSweep(offsets, jsd, grad_sat, grad_ns, lsgan)
 
 
 @functools.lru_cache(maxsize=32)
@@ -189,7 +209,7 @@ def _cached_sweep(
 ) -> SeparationSweep:
     x, _ = grid(lo, hi, n)
     sweep = separation_sweep(p, base, x, np.linspace(0.0, max_offset, n_offsets + 1)[1:])
-    for arr in (sweep.offsets, sweep.jsd, sweep.grad_saturating, sweep.grad_non_saturating):
+    for arr in (sweep.offsets, sweep.jsd, sweep.grad_saturating, sweep.grad_non_saturating, sweep.lsgan):
         arr.flags.writeable = False  # shared between callers
     return sweep
 
@@ -201,10 +221,12 @@ def play_game(config: GameConfig = GameConfig()) -> GameResult:
     p = config.data_density()
     base = generator_at_rest(p, config.generator, config.sigma_g)
     p_g = base.shifted(config.offset)
+    p_n, base_n = p.blurred(config.noise_sigma), base.blurred(config.noise_sigma)  # instance noise
 
-    # One grid for every θ of the sweep, so the current view and the sweep agree exactly.
-    lo_p, hi_p = p.support(6.0)
-    lo_b, hi_b = base.support(6.0)
+    # One grid for every θ of the sweep, so the current view and the sweep agree exactly (wide enough for the
+    # blurred densities too).
+    lo_p, hi_p = p_n.support(6.0)
+    lo_b, hi_b = base_n.support(6.0)
     span = config.max_offset
     lo, hi = min(lo_p, lo_b - span), max(hi_p, hi_b + span)
     # At least ~10 grid points per σ of the narrowest component, so the sums stay close to the integrals.
@@ -224,6 +246,11 @@ def play_game(config: GameConfig = GameConfig()) -> GameResult:
     # The sweep does not depend on θ or x₀: moving those sliders reuses it and only recomputes the current row.
     sweep = _cached_sweep(p, base, float(x[0]), float(x[-1]), x.size, config.max_offset, config.n_offsets)
     now = separation_sweep(p, base, x, np.array([config.offset]))
+    noisy_sweep = _cached_sweep(
+        p_n, base_n, float(x[0]), float(x[-1]), x.size, config.max_offset, config.n_offsets
+    )
+    noisy_now = separation_sweep(p_n, base_n, x, np.array([config.offset]))
+    p_noisy, g_noisy = on_grid(p_n, x), on_grid(base_n.shifted(config.offset), x)
 
     # Problem 1 at one point x₀: the objective as a function of D alone, maximised at D*(x₀).
     p0, g0 = float(p.pdf(config.probe)), float(p_g.pdf(config.probe))
@@ -258,6 +285,16 @@ def play_game(config: GameConfig = GameConfig()) -> GameResult:
         sweep=sweep,
         offset=float(config.offset),
         view=(lo_v, hi_v),
+        lsgan_d_star=lsgan_optimal_discriminator(p_arr, g_arr),
+        lsgan_value=lsgan_generator_value(p_arr, g_arr, dx),
+        lsgan_chi2=0.5 * pearson_chi2(2.0 * g_arr, p_arr + g_arr, dx),
+        noise_sigma=float(config.noise_sigma),
+        p_noisy=p_noisy,
+        p_g_noisy=g_noisy,
+        d_star_noisy=optimal_discriminator(p_noisy, g_noisy),
+        jsd_noisy=js_divergence(p_noisy, g_noisy, dx),
+        grad_saturating_noisy=float(noisy_now.grad_saturating[0]),
+        noisy_sweep=noisy_sweep,
     )
 
 

@@ -1,4 +1,4 @@
-"""The GAN game's identities (sheet §1.2, Problem 1), checked numerically on exact 1D densities."""
+"""The GAN game's identities (sheet §1.2–1.3, Problem 1), checked numerically on exact 1D densities."""
 
 import math
 
@@ -13,7 +13,10 @@ from core.divergences import (
     game_value,
     js_divergence,
     kl_divergence,
+    lsgan_generator_value,
+    lsgan_optimal_discriminator,
     optimal_discriminator,
+    pearson_chi2,
     pointwise_objective,
     w1_critic,
     w1_distance,
@@ -178,6 +181,72 @@ def test_play_game_is_seeded():
     assert not np.array_equal(a.samples_g, game.play_game(game.GameConfig(seed=6)).samples_g)
 
 
+# -- §1.3: least squares GAN and instance noise ----------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+def test_lsgan_ideal_critic_minimises_the_pointwise_least_squares_objective(seed):
+    p, q = random_pair(seed)
+    d_star = lsgan_optimal_discriminator(p, q)  # real → b = 1, generated → a = −1
+
+    def objective(d):
+        return 0.5 * p * (d - 1.0) ** 2 + 0.5 * q * (d + 1.0) ** 2
+
+    best = objective(d_star)
+    for d in np.linspace(-1.5, 1.5, 61):
+        assert np.all(objective(np.full_like(p, d)) >= best - 1e-15)
+    assert np.all(np.abs(d_star) <= 1.0)  # a real-valued critic, between the two codes
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lsgan_generator_minimises_half_the_pearson_chi2_divergence_at_the_ideal_critic(seed):
+    """Sheet §1.3: LSGAN is equivalent to minimising the Pearson χ² divergence under ideal settings."""
+    p, q = random_pair(seed)
+    chi2_half = 0.5 * pearson_chi2(2 * q, p + q, DX)
+    assert lsgan_generator_value(p, q, DX) == pytest.approx(chi2_half, rel=1e-12)
+    assert chi2_half == pytest.approx(0.5 * ((p - q) ** 2 / (p + q)).sum() * DX, rel=1e-12)
+    # The identity needs Mao et al.'s codes (b − c = 1, b − a = 2); the common 0-1 coding gives another number.
+    assert lsgan_generator_value(p, q, DX, a=0.0, b=1.0, c=1.0) != pytest.approx(chi2_half, rel=1e-3)
+
+
+def test_pearson_chi2_is_zero_iff_equal_and_its_lsgan_form_saturates_at_one_for_disjoint_supports():
+    p = on_grid(gaussian(0.0, 0.5), X)
+    assert pearson_chi2(p, p, DX) == 0.0
+    far = on_grid(gaussian(8.0, 0.5), X)
+    assert 0.5 * pearson_chi2(2 * far, p + far, DX) == pytest.approx(1.0, abs=1e-9)  # like JSD at log 2
+    assert (
+        pearson_chi2(p, far, DX) == math.inf or pearson_chi2(p, far, DX) > 1e6
+    )  # q has almost no mass there
+    assert pearson_chi2(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 1.0) == math.inf
+
+
+def test_instance_noise_blurs_a_mixture_exactly():
+    m = Mixture1D((-1.0, 2.0), (0.3, 0.8), (0.4, 0.6))
+    blurred = m.blurred(0.5)
+    assert blurred.means == m.means and blurred.weights == m.weights
+    assert blurred.stds == pytest.approx((math.hypot(0.3, 0.5), math.hypot(0.8, 0.5)))
+    assert m.blurred(0.0) is m
+    # the same as convolving the density with the N(0, σ²) kernel numerically
+    x, dx = grid(-10.0, 10.0, 4001)
+    kernel = on_grid(gaussian(0.0, 0.5), x)
+    numeric = np.convolve(on_grid(m, x), kernel, mode="same") * dx
+    np.testing.assert_allclose(numeric, on_grid(blurred, x), atol=1e-6)
+
+
+def test_instance_noise_brings_back_the_saturating_gradient_and_never_raises_the_jsd():
+    """Sheet §1.3: noise on both inputs smooths both densities and improves the generator's learning signal."""
+    r = game.play_game(game.GameConfig(data="one_gaussian", generator="copy", offset=3.0, noise_sigma=0.5))
+    clean, noisy = r.sweep, r.noisy_sweep
+    far = clean.offsets >= 6.0
+    assert np.all(np.abs(noisy.grad_saturating[far]) > 1e3 * np.abs(clean.grad_saturating[far]))
+    # The same noise applied to p and p_G can only shrink a divergence (data processing inequality).
+    assert np.all(noisy.jsd <= clean.jsd + 1e-12) and np.all(noisy.lsgan <= clean.lsgan + 1e-12)
+    assert r.jsd_noisy < r.jsd and abs(r.grad_saturating_noisy) > abs(r.grad_saturating)
+    # The least-squares divergence saturates too when the supports separate: 0 at θ = 0, 1 far away.
+    assert clean.lsgan[-1] == pytest.approx(1.0, abs=1e-9) and np.all(np.diff(clean.lsgan) >= -1e-12)
+    assert r.lsgan_value == pytest.approx(r.lsgan_chi2, rel=1e-12)
+    off = game.play_game(game.GameConfig(data="one_gaussian", noise_sigma=0.0))
+    np.testing.assert_array_equal(off.noisy_sweep.grad_saturating, off.sweep.grad_saturating)
+
+
 # -- bad input -----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("call", "name"),
@@ -199,6 +268,11 @@ def test_play_game_is_seeded():
         (lambda: game.GameConfig(offset=99.0), "offset"),
         (lambda: game.GameConfig(sigma_g=-0.5), "sigma_g"),
         (lambda: game.GameConfig(probe=float("nan")), "probe"),
+        (lambda: game.GameConfig(noise_sigma=-0.1), "noise_sigma"),
+        (lambda: PRESETS["one_gaussian"].blurred(-1.0), "sigma"),
+        (lambda: PRESETS["uniform"].blurred(0.5), "sigma"),
+        (lambda: pearson_chi2(np.ones(2), np.ones(2), 0.0), "dx"),
+        (lambda: lsgan_optimal_discriminator(np.ones(2), np.ones(3)), "p_g"),
         (lambda: game.GameConfig(data_means=(0.0,)), "data_stds"),
         (lambda: game.GameConfig(data_means=(0.0, 1.0), data_stds=(0.5,)), "stds"),
         (lambda: game.GameConfig(data_means=(0.0, 99.0), data_stds=(0.5, 0.5)), "means"),

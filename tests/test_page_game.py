@@ -1,4 +1,4 @@
-"""The GAN game page (sheet §1.1–1.2, Problem 1) under AppTest, and its figures without a browser."""
+"""The GAN game page (sheet §1.1–1.3, Problem 1) under AppTest, and its figures without a browser."""
 
 import math
 
@@ -11,6 +11,7 @@ from core.figures import game as figs
 from tests.apptest_utils import errors, open_page, plotly_figures
 
 PAGE = "pages/1_The_GAN_game.py"
+N_FIGURES = 6  # Figure 1/2, the objective, the probe, the sweep, instance noise, §1.3's sweep
 
 
 def metrics(at) -> dict[str, str]:
@@ -30,7 +31,7 @@ def test_default_view_shows_figure_1_and_the_identity_to_six_digits():
     assert value == pytest.approx(identity, abs=5e-9)  # shown with 9 decimals: agreement to ≥ 6 digits
     assert float(m["JSD(p‖p_G)"].split()[0]) > 0.68  # θ = 3 by default: nearly disjoint
     figures = plotly_figures(at)
-    assert len(figures) == 4
+    assert len(figures) == N_FIGURES
     fig1 = figures[0]
     assert "D*(x) perfect discriminator" in trace_names(fig1)
     assert "generated samples" in trace_names(fig1) and "real samples" in trace_names(fig1)
@@ -49,7 +50,7 @@ def test_moving_the_generator_onto_the_data_makes_jsd_zero_and_the_value_minus_l
     assert float(m["V(G, D*)"]) == pytest.approx(-math.log(4), abs=1e-8)
     at.radio(key="shape").set_value("two_gaussians").run()
     at.slider(key="sigma_g").set_value(1.0).run()
-    assert not at.exception and len(plotly_figures(at)) == 4
+    assert not at.exception and len(plotly_figures(at)) == N_FIGURES
     assert float(metrics(at)["JSD(p‖p_G)"].split()[0]) > 0.01
 
 
@@ -67,7 +68,7 @@ def test_a_bad_custom_mixture_shows_an_error_not_a_traceback():
     assert any(msg.startswith("**Cannot compute this view:** stds") for msg in errors(at))
     assert not plotly_figures(at)
     at.text_input(key="p_stds").set_value("0.5, 0.8").run()  # fix it: the page recovers
-    assert not at.exception and not errors(at) and len(plotly_figures(at)) == 4
+    assert not at.exception and not errors(at) and len(plotly_figures(at)) == N_FIGURES
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,8 @@ def test_every_figure_has_titles_axis_titles_a_legend_and_no_nan(config):
         figs.objective_figure(r),
         figs.probe_figure(r),
         figs.sweep_figure(r),
+        figs.instance_noise_figure(r),
+        figs.tricks_sweep_figure(r),
     ):
         layout = fig.layout
         assert layout.title.text
@@ -90,3 +93,19 @@ def test_every_figure_has_titles_axis_titles_a_legend_and_no_nan(config):
             for arr in (trace.x, trace.y):
                 if arr is not None:
                     assert np.all(np.isfinite(np.asarray(arr, dtype=float))), trace.name
+
+
+def test_the_other_tricks_section_shows_the_pearson_identity_and_instance_noise():
+    at = open_page(PAGE, query={"theta": "6.0", "noise": "0.8"})
+    assert not at.exception and not errors(at)
+    m = metrics(at)
+    assert float(m["V_LS(G, D*_LS)"]) == pytest.approx(float(m["½·χ²_Pearson(2p_G ‖ p + p_G)"]), abs=5e-9)
+    clean_grad = float(m["|∂L_G/∂θ| sat."])
+    noisy_grad = float(m["|∂L_G/∂θ| sat., noise σ = 0.8"])
+    assert noisy_grad > 1e3 * clean_grad  # the blurred densities overlap again: the gradient is back
+    assert float(m["JSD with noise σ = 0.8"].split()[0]) < float(m["JSD(p‖p_G)"].split()[0])
+    titles = [f["layout"]["title"]["text"] for f in plotly_figures(at)]
+    assert any(t.startswith("Instance noise σ = 0.8") for t in titles)
+    at.slider(key="noise").set_value(0.0).run()  # no noise: the blurred view is the clean one
+    m = metrics(at)
+    assert float(m["JSD with noise σ = 0"].split()[0]) == pytest.approx(float(m["JSD(p‖p_G)"].split()[0]))

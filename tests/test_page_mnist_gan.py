@@ -65,7 +65,9 @@ def test_launching_a_tiny_run_shows_its_status_curves_and_samples(runs_dir):
     assert at.selectbox(key="run").value == info.run_id  # the page watches the run it launched
     assert "done" in texts(at)
     assert "offline MNIST subset" in texts(at)
-    assert "device cpu (float32)" in texts(at)  # the numerics the run trained with (bfloat16 autocast on a GPU)
+    assert "device cpu (float32)" in texts(
+        at
+    )  # the numerics the run trained with (bfloat16 autocast on a GPU)
     figures = {fig["layout"]["title"]["text"].split(" ")[0]: fig for fig in plotly_figures(at)}
     assert {"Losses", "Critic", "Sample", "Class"} <= set(figures)
     losses = [values(tr["y"]) for tr in figures["Losses"]["data"]]

@@ -29,9 +29,10 @@ PAGES: tuple[CoursePage, ...] = (
         "pages/1_The_GAN_game.py",
         "The_GAN_game",
         "🎲 The GAN game",
-        "§1.1–1.2 · Problem 1",
+        "§1.1–1.3 · Problem 1",
         "Data p and generator p_G, the optimal discriminator D* = p/(p+p_G), the game value next to "
-        "2·JSD − log 4, and why the generator's gradient vanishes when the two densities stop overlapping.",
+        "2·JSD − log 4, and why the generator's gradient vanishes when the two densities stop overlapping; "
+        "least squares (Pearson χ²) and instance noise.",
         GANS,
     ),
     CoursePage(

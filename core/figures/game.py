@@ -229,3 +229,89 @@ def sweep_figure(r: GameResult) -> go.Figure:
             )
         )
     return go.Figure(data=data, layout=layout)
+
+
+LS_COLOR = "#8c564b"
+
+
+def instance_noise_figure(r: GameResult) -> go.Figure:
+    """§1.3's instance noise: p and p_G blurred by N(0, σ²) (solid) over the clean ones (dashed), D* of each."""
+    top = max(r.p_noisy.max(), r.p_g_noisy.max(), r.p.max(), r.p_g.max())
+    keep = np.maximum(np.maximum(r.p_noisy, r.p_g_noisy), np.maximum(r.p, r.p_g)) > 1e-4 * top
+    lo, hi = float(r.x[keep].min()), float(r.x[keep].max())
+    m = (r.x >= lo) & (r.x <= hi)
+    x = r.x[m]
+    sigma = f"σ = {r.noise_sigma:g}"
+    data = [
+        _line(x, r.p[m], "p (no noise)", DATA_COLOR, width=2),
+        _line(x, r.p_g[m], "p_G (no noise)", GENERATOR_COLOR, width=2),
+        _line(x, r.p_noisy[m], f"p_σ, noise {sigma}", DATA_COLOR, fill="tozeroy"),
+        _line(x, r.p_g_noisy[m], f"p_G,σ, noise {sigma}", GENERATOR_COLOR, fill="tozeroy"),
+        _line(x, r.d_star[m], "D* without noise", PERFECT_COLOR, yaxis="y2"),
+        _line(x, r.d_star_noisy[m], f"D*_σ with noise {sigma}", SMOOTH_COLOR, yaxis="y2"),
+    ]
+    data[0]["line"]["dash"] = data[1]["line"]["dash"] = "dash"
+    data[4]["line"]["dash"] = "dot"
+    layout = dict(
+        title=dict(text=f"Instance noise {sigma}: both densities blurred, and D* gets a slope over p_G"),
+        xaxis=dict(title=dict(text=X_TITLE)),
+        yaxis=dict(title=dict(text="density (1 / data unit)"), rangemode="tozero"),
+        yaxis2=dict(
+            title=dict(text="D(x): probability x is real"),
+            overlaying="y",
+            side="right",
+            showgrid=False,
+            range=[-0.02, 1.02],
+            tickvals=[0, 0.25, 0.5, 0.75, 1.0],
+        ),
+        legend=_BOTTOM_LEGEND,
+        height=480,
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def tricks_sweep_figure(r: GameResult) -> go.Figure:
+    """Against the separation θ: JSD, JSD with noise and the least-squares divergence (each over its maximum),
+    and the saturating generator gradient with and without instance noise (log scale)."""
+    s, n = r.sweep, r.noisy_sweep
+    sigma = f"σ = {r.noise_sigma:g}"
+    data = [
+        _line(s.offsets, s.jsd / LOG2, "JSD / log 2", JSD_COLOR),
+        _line(n.offsets, n.jsd / LOG2, f"JSD / log 2 with noise {sigma}", SMOOTH_COLOR),
+        _line(s.offsets, s.lsgan, "least squares: ½χ²_Pearson(2p_G ‖ p + p_G)", LS_COLOR),
+    ]
+    data[1]["line"]["dash"] = "dash"
+    for sweep, name, color in (
+        (s, "saturating gradient, no noise", PERFECT_COLOR),
+        (n, f"saturating gradient, noise {sigma}", SMOOTH_COLOR),
+    ):
+        mag = np.abs(sweep.grad_saturating)
+        ok = np.isfinite(mag) & (mag > 0)  # a log axis cannot show 0; never plot NaN
+        data.append(_line(sweep.offsets[ok], mag[ok], name, color, xaxis="x2", yaxis="y2"))
+    theta_title = dict(text="separation θ (data units)")
+
+    def heading(text: str, x: float) -> dict:
+        return dict(text=text, x=x, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="center",
+                    yanchor="bottom")  # fmt: skip
+
+    layout = dict(
+        title=dict(text="Both divergences saturate; noise keeps the generator's gradient alive"),
+        xaxis=dict(title=theta_title, domain=[0.0, 0.44], anchor="y"),
+        yaxis=dict(title=dict(text="divergence / its maximum"), range=[0, 1.1], anchor="x"),
+        xaxis2=dict(title=theta_title, domain=[0.56, 1.0], anchor="y2"),
+        yaxis2=dict(
+            title=dict(text="|∂L_G/∂θ| (nats / data unit)"), type="log", exponentformat="power", anchor="x2"
+        ),
+        annotations=[
+            heading("divergences under the ideal critic", 0.22),
+            heading("saturating loss log(1 − D*): gradient", 0.78),
+        ],  # fmt: skip
+        legend=_BOTTOM_LEGEND,
+        height=540,
+    )
+    if 0 <= r.offset <= s.offsets[-1]:
+        layout["shapes"] = [
+            _vline(r.offset, "x", "y domain", GENERATOR_COLOR),
+            _vline(r.offset, "x2", "y2 domain", GENERATOR_COLOR),
+        ]
+    return go.Figure(data=data, layout=layout)
