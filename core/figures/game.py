@@ -162,60 +162,62 @@ def probe_figure(r: GameResult) -> go.Figure:
     return go.Figure(data=data, layout=layout)
 
 
+def _gradient_trace(offsets: np.ndarray, grad: np.ndarray, name: str, color: str) -> dict:
+    """|∂L_G/∂θ| on the right-hand (log) panel; a log axis cannot show 0, and NaN is never plotted."""
+    mag = np.abs(grad)
+    ok = np.isfinite(mag) & (mag > 0)
+    return _line(offsets[ok], mag[ok], name, color, xaxis="x2", yaxis="y2")
+
+
+def _separation_layout(
+    r: GameResult, title: str, left: tuple[str, str, list[float]], right_heading: str, height: int
+) -> dict:
+    """Two panels against the separation θ: (left heading, y title, y range) and the gradient on a log axis;
+    a dotted line marks the current θ in both."""
+    theta_title = dict(text="separation θ (data units)")
+
+    def heading(text: str, x: float) -> dict:
+        return dict(text=text, x=x, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="center",
+                    yanchor="bottom")  # fmt: skip
+
+    layout = dict(
+        title=dict(text=title),
+        xaxis=dict(title=theta_title, domain=[0.0, 0.44], anchor="y"),
+        yaxis=dict(title=dict(text=left[1]), range=left[2], anchor="x"),
+        xaxis2=dict(title=theta_title, domain=[0.56, 1.0], anchor="y2"),
+        yaxis2=dict(
+            title=dict(text="|∂L_G/∂θ| (nats / data unit)"), type="log", exponentformat="power", anchor="x2"
+        ),
+        annotations=[heading(left[0], 0.22), heading(right_heading, 0.78)],
+        legend=_BOTTOM_LEGEND,
+        height=height,
+    )
+    if 0 <= r.offset <= r.sweep.offsets[-1]:
+        layout["shapes"] = [
+            _vline(r.offset, "x", "y domain", GENERATOR_COLOR),
+            _vline(r.offset, "x2", "y2 domain", GENERATOR_COLOR),
+        ]
+    return layout
+
+
 def sweep_figure(r: GameResult) -> go.Figure:
     """JSD saturating at log 2 and |∂L_G/∂θ| (log scale) for both generator losses against the separation θ."""
     s = r.sweep
     data = [
         _line(s.offsets, s.jsd, "JSD(p‖p_G)", JSD_COLOR),
         _line([s.offsets[0], s.offsets[-1]], [LOG2, LOG2], "log 2 (disjoint supports)", "#444", width=2),
+        _gradient_trace(s.offsets, s.grad_saturating, "saturating: ∂/∂θ E[log(1 − D*)]", PERFECT_COLOR),
+        _gradient_trace(s.offsets, s.grad_non_saturating, "non-saturating: ∂/∂θ (−E[log D*])", NS_COLOR),
     ]
     data[1]["line"]["dash"] = "dash"
-    for grad, name, color in (
-        (s.grad_saturating, "saturating: ∂/∂θ E[log(1 − D*)]", PERFECT_COLOR),
-        (s.grad_non_saturating, "non-saturating: ∂/∂θ (−E[log D*])", NS_COLOR),
-    ):
-        mag = np.abs(grad)
-        ok = np.isfinite(mag) & (mag > 0)  # a log axis cannot show 0; never plot NaN
-        data.append(_line(s.offsets[ok], mag[ok], name, color, xaxis="x2", yaxis="y2"))
-    theta_title = dict(text="separation θ (data units)")
-    layout = dict(
-        title=dict(text="Slide the generator away: JSD → log 2, the saturating gradient vanishes"),
-        xaxis=dict(title=theta_title, domain=[0.0, 0.44], anchor="y"),
-        yaxis=dict(title=dict(text="JSD (nats)"), range=[0, LOG2 * 1.1], anchor="x"),
-        xaxis2=dict(title=theta_title, domain=[0.56, 1.0], anchor="y2"),
-        yaxis2=dict(
-            title=dict(text="|∂L_G/∂θ| (nats / data unit)"), type="log", exponentformat="power", anchor="x2"
-        ),
-        annotations=[
-            dict(
-                text="JSD(p‖p_G) saturates at log 2",
-                x=0.22,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                xanchor="center",
-                yanchor="bottom",
-            ),
-            dict(
-                text="generator gradient under D*",
-                x=0.78,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                showarrow=False,
-                xanchor="center",
-                yanchor="bottom",
-            ),
-        ],
-        legend=_BOTTOM_LEGEND,
-        height=520,
+    layout = _separation_layout(
+        r,
+        "Slide the generator away: JSD → log 2, the saturating gradient vanishes",
+        ("JSD(p‖p_G) saturates at log 2", "JSD (nats)", [0, LOG2 * 1.1]),
+        "generator gradient under D*",
+        520,
     )
-    if 0 <= r.offset <= s.offsets[-1]:
-        layout["shapes"] = [
-            _vline(r.offset, "x", "y domain", GENERATOR_COLOR),
-            _vline(r.offset, "x2", "y2 domain", GENERATOR_COLOR),
-        ]
+    if "shapes" in layout:
         layout["annotations"].append(
             dict(
                 x=r.offset,
@@ -226,7 +228,7 @@ def sweep_figure(r: GameResult) -> go.Figure:
                 showarrow=False,
                 xanchor="left",
                 font=dict(color=GENERATOR_COLOR),
-            )
+            )  # fmt: skip
         )
     return go.Figure(data=data, layout=layout)
 
@@ -279,39 +281,15 @@ def tricks_sweep_figure(r: GameResult) -> go.Figure:
         _line(s.offsets, s.jsd / LOG2, "JSD / log 2", JSD_COLOR),
         _line(n.offsets, n.jsd / LOG2, f"JSD / log 2 with noise {sigma}", SMOOTH_COLOR),
         _line(s.offsets, s.lsgan, "least squares: ½χ²_Pearson(2p_G ‖ p + p_G)", LS_COLOR),
+        _gradient_trace(s.offsets, s.grad_saturating, "saturating gradient, no noise", PERFECT_COLOR),
+        _gradient_trace(n.offsets, n.grad_saturating, f"saturating gradient, noise {sigma}", SMOOTH_COLOR),
     ]
     data[1]["line"]["dash"] = "dash"
-    for sweep, name, color in (
-        (s, "saturating gradient, no noise", PERFECT_COLOR),
-        (n, f"saturating gradient, noise {sigma}", SMOOTH_COLOR),
-    ):
-        mag = np.abs(sweep.grad_saturating)
-        ok = np.isfinite(mag) & (mag > 0)  # a log axis cannot show 0; never plot NaN
-        data.append(_line(sweep.offsets[ok], mag[ok], name, color, xaxis="x2", yaxis="y2"))
-    theta_title = dict(text="separation θ (data units)")
-
-    def heading(text: str, x: float) -> dict:
-        return dict(text=text, x=x, y=1.0, xref="paper", yref="paper", showarrow=False, xanchor="center",
-                    yanchor="bottom")  # fmt: skip
-
-    layout = dict(
-        title=dict(text="Both divergences saturate; noise keeps the generator's gradient alive"),
-        xaxis=dict(title=theta_title, domain=[0.0, 0.44], anchor="y"),
-        yaxis=dict(title=dict(text="divergence / its maximum"), range=[0, 1.1], anchor="x"),
-        xaxis2=dict(title=theta_title, domain=[0.56, 1.0], anchor="y2"),
-        yaxis2=dict(
-            title=dict(text="|∂L_G/∂θ| (nats / data unit)"), type="log", exponentformat="power", anchor="x2"
-        ),
-        annotations=[
-            heading("divergences under the ideal critic", 0.22),
-            heading("saturating loss log(1 − D*): gradient", 0.78),
-        ],  # fmt: skip
-        legend=_BOTTOM_LEGEND,
-        height=540,
+    layout = _separation_layout(
+        r,
+        "Both divergences saturate; noise keeps the generator's gradient alive",
+        ("divergences under the ideal critic", "divergence / its maximum", [0, 1.1]),
+        "saturating loss log(1 − D*): gradient",
+        540,
     )
-    if 0 <= r.offset <= s.offsets[-1]:
-        layout["shapes"] = [
-            _vline(r.offset, "x", "y domain", GENERATOR_COLOR),
-            _vline(r.offset, "x2", "y2 domain", GENERATOR_COLOR),
-        ]
     return go.Figure(data=data, layout=layout)
