@@ -292,6 +292,61 @@ def pgd(
     return best_x
 
 
+def dual_ascent(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    norm: str = "2",
+    steps: int = 60,
+    alpha: float = 0.1,
+    beta: float = 1.0,
+    clip: tuple[float, float] | None = None,
+    *,
+    return_path: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """δ* by dual gradient ascent (sheet §2.2's "standard first-order constrained optimization"): a saddle point of
+
+        𝓛(δ, λ) = L_θ(x + δ, y) − λ·(‖δ/ε‖₂² − 1)        (L∞: one λ_i ≥ 0 per coordinate, on (δ_i/ε)² − 1)
+
+    In u = δ/ε the primal step climbs 𝓛: u ← u + α(ĝ − 2λu), with the loss's steepest-ascent direction of unit size
+    (ĝ = g/‖g‖₂, or sign g for L∞) so that one α fits every model; the dual step raises λ while the constraint is
+    violated and lowers it (never below 0) while there is slack: λ ← max(0, λ + β·(‖u‖² − 1)). Unlike PGD, the
+    iterates may leave the ball: the multiplier pulls them back, softly, and at convergence the KKT condition
+    holds (∇L ∥ δ on the sphere, for L2). The returned point is projected onto the ball (and clamped to clip), so
+    it is always a valid attack; `return_path` also gives the iterates x + δ_t, unprojected, [steps + 1, N, ...].
+    """
+    norm = check_norm(norm)
+    x, y = _check_inputs(x, y)
+    eps = check_positive("eps", eps, allow_zero=True)
+    steps = check_int("steps", steps, minimum=1)
+    alpha = check_positive("alpha", alpha)
+    beta = check_positive("beta", beta)
+    clip = _check_clip(clip)
+    if eps == 0:
+        x0 = x.clone()
+        return (x0, x0.unsqueeze(0).repeat((steps + 1,) + (1,) * x.ndim)) if return_path else x0
+    n = x.shape[0]
+    u = torch.zeros_like(x)
+    lam = torch.zeros_like(x) if norm == "inf" else torch.zeros(n, device=x.device, dtype=x.dtype)
+    path = [x.clone()] if return_path else None
+    with eval_mode(model):
+        for _ in range(steps):
+            _, g = loss_and_grad(model, x + eps * u, y)
+            g_hat = _steepest_ascent(g, norm)  # unit size: g/‖g‖₂ (L2), sign g (L∞, FGSM's direction)
+            pull = 2 * lam * u if norm == "inf" else 2 * _per_example(lam, x) * u
+            u = u + alpha * (g_hat - pull)
+            violation = u * u - 1 if norm == "inf" else u.reshape(n, -1).pow(2).sum(dim=1) - 1
+            lam = (lam + beta * violation).clamp_min(0.0)
+            if path is not None:
+                path.append((x + eps * u).detach())
+    x_adv = (x + _project(eps * u, eps, norm)).detach()
+    x_adv = _clamp(x_adv, clip)
+    if return_path:
+        return x_adv, torch.stack(path)
+    return x_adv
+
+
 def _keep_stronger(
     x_old: torch.Tensor | None, obj_old: torch.Tensor | None, x_new: torch.Tensor, obj_new: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:

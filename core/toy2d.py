@@ -413,7 +413,8 @@ class PointAttackResult:
     zoom_linear: np.ndarray
     zoom_margin: np.ndarray
     attacks: dict[str, AttackPoint] = field(default_factory=dict)
-    paths: dict[str, np.ndarray] = field(default_factory=dict)
+    paths: dict[str, np.ndarray] = field(default_factory=dict)  # PGD's iterates per norm
+    dual_paths: dict[str, np.ndarray] = field(default_factory=dict)  # dual gradient ascent's, when asked for
 
 
 def _check_index(index: int, n: int) -> int:
@@ -436,13 +437,16 @@ def attack_point(
     bounds: Sequence[float] | None = None,
     seed: int = 0,
     memo_grid: bool = True,
+    dual_steps: int = 0,
 ) -> PointAttackResult:
     """Attack point X[index] within ε: FGSM and PGD (with its path) under L∞ and L2, and the exact optimum of
     each ball by dense search; plus the decision grid (remembered per trained model unless memo_grid=False)
-    and the true and linearised loss around the point."""
+    and the true and linearised loss around the point. With dual_steps > 0, also dual gradient ascent on the
+    Lagrangian (attacks.dual_ascent) with its path."""
     Xt, yt = _check_xy(X, y)
     index = _check_index(index, Xt.shape[0])
     eps = check_positive("eps", eps, allow_zero=True)
+    dual_steps = check_int("dual_steps", dual_steps, minimum=0, maximum=10_000)
     bounds = _check_bounds(bounds) if bounds is not None else data_bounds(X)
     x, lab = Xt[index : index + 1], yt[index : index + 1]
     with attacks.eval_mode(model):
@@ -455,6 +459,7 @@ def attack_point(
             pred0 = int(model(x).argmax(dim=1))
         found: dict[str, torch.Tensor] = {}
         paths: dict[str, np.ndarray] = {}
+        dual_paths: dict[str, np.ndarray] = {}
         for norm in attacks.NORMS:
             found[f"fgsm_{norm}"] = attacks.fgsm(model, x, lab, eps, norm)
             x_pgd, path = attacks.pgd(
@@ -473,6 +478,12 @@ def attack_point(
             paths[norm] = path[:, 0].numpy()
             d_star, _ = exact_optimum(model, x, lab, eps, norm, k=exact_k)
             found[f"exact_{norm}"] = x + torch.as_tensor(d_star)
+            if dual_steps:
+                x_dual, path = attacks.dual_ascent(
+                    model, x, lab, eps, norm, steps=dual_steps, return_path=True
+                )
+                found[f"dual_{norm}"] = x_dual
+                dual_paths[norm] = path[:, 0].numpy()
         adv = torch.cat(list(found.values()))
         with torch.no_grad():
             adv_logits = model(adv)
@@ -520,6 +531,7 @@ def attack_point(
         zoom_margin=margin.reshape(shape).numpy(),
         attacks=results,
         paths=paths,
+        dual_paths=dual_paths,
     )
 
 

@@ -22,7 +22,14 @@ DATASET_TEXT = {
     "xor": "XOR",
     "spirals": "spirals",
 }
-METHOD_TEXT = {"fgsm": "FGSM (one gradient)", "pgd": "PGD (with its path)", "exact": "exact δ* (brute force)"}
+METHOD_TEXT = {
+    "fgsm": "FGSM (one gradient)",
+    "pgd": "PGD (with its path)",
+    "exact": "exact δ* (brute force)",
+    "dual": "dual gradient ascent (with its path)",
+}
+DEFAULT_METHODS = ["fgsm", "pgd", "exact"]
+DUAL_STEPS = 60
 
 
 @st.cache_resource(show_spinner="Training the classifier …", max_entries=32)
@@ -37,9 +44,13 @@ def _story_point(dataset: str, noise: float, model: str, seed: int, eps: float) 
 
 
 @st.cache_data(show_spinner="Attacking the point …", max_entries=256)
-def _attack(dataset: str, noise: float, model: str, seed: int, index: int, eps: float, steps: int):
+def _attack(
+    dataset: str, noise: float, model: str, seed: int, index: int, eps: float, steps: int, dual: bool
+):
     toy = _toy(dataset, noise, model, seed)
-    return toy2d.attack_point(toy.model, toy.X, toy.y, index, eps, pgd_steps=steps, seed=seed)
+    return toy2d.attack_point(
+        toy.model, toy.X, toy.y, index, eps, pgd_steps=steps, seed=seed, dual_steps=DUAL_STEPS if dual else 0
+    )
 
 
 @st.cache_data(show_spinner="Attacking every point at 20 values of ε …", max_entries=64)
@@ -107,10 +118,27 @@ with c3:
         args=(story,),
         help="A point that FGSM's L∞ corner pushes across the boundary while FGSM-L2 does not.",
     )
-methods = ui.multiselect("Show", "show", list(METHOD_TEXT), list(METHOD_TEXT), format_func=METHOD_TEXT.get)
+methods = ui.multiselect("Show", "show", list(METHOD_TEXT), DEFAULT_METHODS, format_func=METHOD_TEXT.get)
 
 with ui.user_errors():
-    result = _attack(dataset, noise, model_kind, ctx.seed, int(index), float(eps), int(steps))
+    result = _attack(
+        dataset, noise, model_kind, ctx.seed, int(index), float(eps), int(steps), "dual" in methods
+    )
+if "dual" in methods:
+    st.markdown(
+        "**Dual gradient ascent** (the sheet's *standard first-order constrained optimization*): instead of "
+        "projecting, a multiplier λ ≥ 0 prices the constraint. δ climbs the Lagrangian, λ rises while δ is "
+        "outside the ball and falls while it is inside, so the path may leave the ball and is pulled back."
+    )
+    st.latex(
+        r"\mathcal{L}(\delta, \lambda) = L_\theta(x + \delta, y) - \lambda\big(\|\delta/\epsilon\|^2 - 1\big),"
+        r"\quad \delta \leftarrow \delta + \alpha\epsilon\,\big(\hat g - 2\lambda\,\delta/\epsilon\big),\quad "
+        r"\lambda \leftarrow \max\big(0,\ \lambda + \beta(\|\delta/\epsilon\|^2 - 1)\big)"
+    )
+    st.caption(
+        f"{DUAL_STEPS} steps, α = 0.1, β = 1; ĝ = ∇L/‖∇L‖₂ for L2 and sign ∇L for L∞, where each coordinate has "
+        "its own λᵢ on (δᵢ/ε)² ≤ 1. The point shown is the last iterate projected onto the ball."
+    )
 
 left, right = st.columns([4, 3], gap="large")
 with left:

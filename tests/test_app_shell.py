@@ -113,3 +113,18 @@ def test_home_page_does_not_wait_for_torch_it_loads_it_in_the_background(monkeyp
     assert started == [True]
     monkeypatch.undo()
     assert common._device_badge() == describe_device("auto")
+
+
+def test_no_source_file_holds_control_characters():
+    """A LaTeX string written through a non-raw string turns \\theta into a tab and \\beta into a backspace."""
+    bad = []
+    for path in [
+        ROOT / "app.py",
+        *ROOT.glob("pages/*.py"),
+        *ROOT.glob("ui/*.py"),
+        *ROOT.glob("core/**/*.py"),
+    ]:
+        text = path.read_text(encoding="utf-8")
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\t" in text:
+            bad.append(path.relative_to(ROOT).as_posix())
+    assert not bad, f"control characters in {bad}"

@@ -262,6 +262,65 @@ def test_bad_pgd_arguments_raise_value_error_naming_the_parameter(kwargs, name):
         attacks.pgd(model, x, y, **args)
 
 
+# -- dual gradient ascent: the constrained problem solved with a Lagrange multiplier (sheet §2.2) -------------
+@pytest.mark.parametrize("norm", ["2", "inf"])
+def test_dual_ascent_on_a_linear_binary_model_finds_fgsms_exact_optimum(norm):
+    """A linear logit margin: the loss is monotone along w, so δ* = ε·w/‖w‖₂ (L2) or ε·sign(w) (L∞)."""
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(5, 2)).eval()
+    x, y = torch.randn(4, 5), torch.tensor([0, 1, 0, 1])
+    eps = 0.4
+    x_adv, path = attacks.dual_ascent(model, x, y, eps, norm, steps=200, return_path=True)
+    torch.testing.assert_close(x_adv - x, attacks.fgsm(model, x, y, eps, norm) - x, atol=1e-3 * eps, rtol=0)
+    assert path.shape == (201, 4, 5)
+    last = attacks.delta_norm(path[-1] - x, norm)
+    assert torch.all(
+        (last - eps).abs() < 0.05 * eps
+    )  # the multiplier holds the unprojected iterate on the ball
+
+
+def test_dual_ascent_iterates_leave_the_ball_and_the_multiplier_pulls_them_back():
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(2, 2)).eval()
+    x, y = torch.randn(1, 2), torch.tensor([0])
+    eps = 0.5
+    _, path = attacks.dual_ascent(model, x, y, eps, "2", steps=120, return_path=True)
+    radius = attacks.delta_norm((path - x).reshape(-1, 2), "2")
+    assert radius.max() > 1.05 * eps  # a soft constraint: overshoot ...
+    assert abs(float(radius[-1]) - eps) < 0.02 * eps  # ... then back onto the circle
+
+
+def test_dual_ascent_is_close_to_the_exact_optimum_on_the_moons_mlp():
+    import numpy as np
+
+    from core import toy2d
+
+    toy = toy2d.build_toy("moons", 300, 0.15, "mlp", seed=0)
+    xt, yt = torch.as_tensor(toy.X, dtype=torch.float32), torch.as_tensor(toy.y)
+    idx = np.random.default_rng(0).choice(len(toy.y), 40, replace=False)
+    eps = 0.3
+    for norm in ("2", "inf"):
+        dual = attacks.per_example_loss(toy.model, attacks.dual_ascent(toy.model, xt[idx], yt[idx], eps, norm),
+                                        yt[idx]).numpy()  # fmt: skip
+        exact = np.array([float(attacks.per_example_loss(toy.model, xt[i : i + 1] + torch.as_tensor(
+            toy2d.exact_optimum(toy.model, xt[i : i + 1], yt[i : i + 1], eps, norm, k=101)[0]), yt[i : i + 1]))
+            for i in idx])  # fmt: skip
+        hard = exact > 1e-3  # points whose best attack changes the loss at all
+        assert hard.sum() >= 20
+        assert np.all(dual <= exact * 1.001 + 1e-5)  # the brute force over the ball is the (gridded) maximum
+        assert np.mean(dual[hard] >= 0.98 * exact[hard]) >= (0.9 if norm == "2" else 0.7)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"alpha": 0.0}, "alpha"), ({"beta": -1.0}, "beta"), ({"steps": 0}, "steps"), ({"eps": -0.1}, "eps")],
+)
+def test_bad_dual_ascent_arguments_raise_value_error_naming_the_parameter(kwargs, name):
+    model, (x, y) = _mlp(), _batch()
+    with pytest.raises(ValueError, match=rf"^{name}"):
+        attacks.dual_ascent(model, x, y, **{"eps": 0.1, **kwargs})
+
+
 def test_bad_inputs_raise_value_error_naming_the_parameter():
     model, (x, y) = _mlp(), _batch()
     bad_x = x.clone()

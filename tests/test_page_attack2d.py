@@ -98,3 +98,14 @@ def test_deep_link_opens_the_named_point_dataset_and_model():
     names = [t.get("name", "") for t in attack_map["data"]]
     assert sum(n.startswith("class ") for n in names) == 3  # three blobs
     assert any(n.startswith("FGSM-L∞") for n in names) and not any(n.startswith("PGD") for n in names)
+
+
+def test_dual_gradient_ascent_is_drawn_with_its_path_and_its_lagrangian_when_shown():
+    at = open_page(PAGE, query={"show": "fgsm,pgd,exact,dual"})
+    assert not at.exception and not errors(at)
+    names = [str(t.get("name", "")) for t in plotly_figures(at)[0]["data"]]
+    assert "dual ascent-L2 path (60 steps)" in names and "dual ascent-L∞ path (60 steps)" in names
+    assert any(n.startswith("dual ascent-L2 → class") for n in names)
+    assert any(r"\mathcal{L}(\delta, \lambda)" in el.value for el in at.latex)
+    plain = open_page(PAGE)  # not shown by default: the default picture and its cost stay as they were
+    assert not any("dual" in str(t.get("name", "")) for t in plotly_figures(plain)[0]["data"])

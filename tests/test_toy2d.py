@@ -190,6 +190,23 @@ def test_attack_point_reports_fgsm_corner_pgd_path_and_label_flips():
         toy2d.attack_point(model, X, y, len(X), eps)
 
 
+def test_attack_point_adds_dual_gradient_ascent_and_its_path_only_when_asked():
+    X, y, model = _moons()
+    eps = 0.3
+    r = toy2d.attack_point(model, X, y, 5, eps, grid_n=40, zoom_n=21, dual_steps=30)
+    assert {"dual_inf", "dual_2"} <= set(r.attacks)
+    for norm, path in r.dual_paths.items():
+        assert path.shape == (31, 2) and np.allclose(path[0], r.x)
+        assert (
+            float(attacks.delta_norm(torch.as_tensor(r.attacks[f"dual_{norm}"].delta[None]), norm))
+            <= eps + 1e-5
+        )
+    plain = toy2d.attack_point(model, X, y, 5, eps, grid_n=40, zoom_n=21)
+    assert not plain.dual_paths and not any(k.startswith("dual") for k in plain.attacks)
+    with pytest.raises(ValueError, match="^dual_steps"):
+        toy2d.attack_point(model, X, y, 5, eps, dual_steps=-1)
+
+
 def test_fooling_rate_grows_with_eps_and_pgd_fools_at_least_as_often_as_fgsm():
     X, y, model = _moons()
     eps = np.linspace(0, 1.0, 11)

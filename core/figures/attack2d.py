@@ -11,8 +11,8 @@ from core.figures.style import CLASS_COLORS, NORM_COLORS
 from core.toy2d import AttackPoint, FoolingCurves, PointAttackResult
 
 NORM_TEXT = {"inf": "L∞", "2": "L2"}
-METHOD_TEXT = {"fgsm": "FGSM", "pgd": "PGD", "exact": "exact"}
-SYMBOLS = {"fgsm": "diamond", "pgd": "circle", "exact": "star"}
+METHOD_TEXT = {"fgsm": "FGSM", "pgd": "PGD", "exact": "exact", "dual": "dual ascent"}
+SYMBOLS = {"fgsm": "diamond", "pgd": "circle", "exact": "star", "dual": "triangle-up"}
 DASHES = {"fgsm": "dash", "pgd": "solid"}
 AXIS_X = "x₁ (standardised units)"
 AXIS_Y = "x₂ (standardised units)"
@@ -56,19 +56,21 @@ def _ball_traces(r: PointAttackResult, showlegend: bool = True) -> list[go.Scatt
 def _attack_traces(
     r: PointAttackResult, methods: tuple[str, ...], showlegend: bool = True, size: int = 15
 ) -> list[go.Scatter]:
-    """PGD paths, then one marker per attack (colour = norm, symbol = method)."""
+    """PGD's and dual ascent's paths, then one marker per attack (colour = norm, symbol = method)."""
     traces = []
-    for norm, path in r.paths.items():
-        if "pgd" in methods:
+    for method, paths, dash in (("pgd", r.paths, "dot"), ("dual", r.dual_paths, "dashdot")):
+        if method not in methods:
+            continue
+        for norm, path in paths.items():
             traces.append(
                 go.Scatter(
                     x=path[:, 0],
                     y=path[:, 1],
                     mode="lines+markers",
-                    line=dict(color=NORM_COLORS[norm], width=1.5, dash="dot"),
+                    line=dict(color=NORM_COLORS[norm], width=1.5, dash=dash),
                     marker=dict(size=4, color=NORM_COLORS[norm]),
-                    name=f"PGD-{NORM_TEXT[norm]} path ({len(path) - 1} steps)",
-                    legendgroup=f"pgd_{norm}",
+                    name=f"{METHOD_TEXT[method]}-{NORM_TEXT[norm]} path ({len(path) - 1} steps)",
+                    legendgroup=f"{method}_{norm}",
                     showlegend=showlegend,
                     hoverinfo="skip",
                 )
