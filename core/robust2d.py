@@ -10,7 +10,7 @@ the final models' accuracy under each perturbation set of Problem 4.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -94,6 +94,9 @@ class Robust2DResult:
     robust_acc: dict[str, np.ndarray]  # model -> [epochs + 1] test accuracy under PGD in the training ball
     weights: dict[str, dict[str, torch.Tensor]]  # model -> final state_dict (CPU), to measure more sets later
     n_classes: int
+    # model -> forward passes (each followed by a backward) per training batch, counted while training: the
+    # sheet's first drawback, "computing the adversarial attack ... can slow down training" (PGD-k: k + 1)
+    passes_per_batch: dict[str, float] = field(default_factory=dict)
 
     def model(self, name: str) -> nn.Module:
         """The trained model `name` (standard | robust), rebuilt from its weights, in eval mode on the CPU."""
@@ -204,13 +207,20 @@ def train_pair(
             robust[name].append(robust_accuracy(m, xv, yv, ball, cfg.eval_steps, seed=cfg.seed + epoch))
 
     record(0)
+    # Forward passes while training, counted by hooks that are off during the evaluations in record().
+    passes, counting = dict.fromkeys(MODELS, 0), [False]
+    hooks = [m.register_forward_hook(lambda *_, k=name: passes.__setitem__(k, passes[k] + counting[0]))
+             for name, m in models.items()]  # fmt: skip
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(xt)
+    batches = 0
     for epoch in range(1, cfg.epochs + 1):
         order = torch.randperm(n, generator=gen).to(dev)
         for start in range(0, n, cfg.batch_size):
             idx = order[start : start + cfg.batch_size]
             xb, yb = xt[idx], yt[idx]
+            batches += 1
+            counting[0] = True
             for name, m in models.items():
                 if name == "robust":
                     # the inner max of the robust loss: the worst point of each training point's ε-square
@@ -230,9 +240,12 @@ def train_pair(
                 opts[name].zero_grad()
                 loss.backward()
                 opts[name].step()
+            counting[0] = False
         record(epoch)
         if progress is not None:
             progress(epoch, cfg.epochs)
+    for hook in hooks:
+        hook.remove()
 
     return Robust2DResult(
         config=cfg,
@@ -250,6 +263,7 @@ def train_pair(
             k: {n: t.detach().cpu().clone() for n, t in m.state_dict().items()} for k, m in models.items()
         },
         n_classes=n_classes,
+        passes_per_batch={k: v / max(batches, 1) for k, v in passes.items()},
     )
 
 

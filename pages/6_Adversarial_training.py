@@ -104,6 +104,12 @@ with tab_2d:
             f"robust · robust (ε = {eps:g})": "test accuracy when PGD may move each point within its ε-square",
         },
     )
+    cost = result.passes_per_batch
+    st.caption(
+        f"Training cost, counted: each batch takes {cost['standard']:g} forward + backward pass for the standard "
+        f"model and {cost['robust']:g} for the robust one (PGD-{config.pgd_steps} inside every step, then the "
+        f"update): {cost['robust'] / cost['standard']:g}× slower — the sheet's first drawback."
+    )
     ui.look_for(
         "press ▶: the robust model's boundary keeps an ε-square of room around the training points, "
         "the standard one hugs them."

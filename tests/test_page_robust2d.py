@@ -19,6 +19,8 @@ def test_adversarial_training_page_draws_boundaries_and_problem4():
     boundaries = figs["Decision boundaries (black line) while training"]
     assert {"Clean vs robust test accuracy during training", "Problem 4 in δ-space"} <= set(figs)
     assert len(boundaries["frames"]) == 6  # one boundary per epoch 0..5
+    assert any("1 forward + backward pass for the standard model and 8 for the robust one (PGD-7" in c.value
+               for c in at.caption)  # the counted cost of PGD-7 training  # fmt: skip
     table = next(d.value for d in at.dataframe if "inside ‖δ‖∞ ≤ ε?" in d.value.columns)
     assert list(table["inside ‖δ‖∞ ≤ ε?"].str.startswith("✓")) == [True, False, True, False, False]
     at.slider(key="b").set_value(0.9).run()  # dim the night only a little: δ = −0.1·x

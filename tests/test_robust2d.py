@@ -31,6 +31,17 @@ def test_pgd_training_gives_higher_robust_accuracy_than_standard_training(result
     assert result.clean_acc["robust"][-1] > 0.85  # and it still classifies the clean points
 
 
+def test_adversarial_training_pays_k_plus_1_passes_per_batch_and_some_clean_accuracy():
+    """Sheet §2.3's drawbacks: the attack inside every training step slows training down, and it often costs
+    accuracy on clean data (here at the sheet's larger budget, ε = 0.5)."""
+    from dataclasses import replace
+
+    r = robust2d.run_robust2d(replace(CONFIG, eps=0.5))
+    assert r.passes_per_batch == {"standard": 1.0, "robust": CONFIG.pgd_steps + 1.0}
+    assert r.clean_acc["robust"][-1] < r.clean_acc["standard"][-1]
+    assert r.robust_acc["robust"][-1] > r.robust_acc["standard"][-1] + 0.3
+
+
 def test_both_models_start_from_the_same_weights(result):
     for name in robust2d.MODELS:
         assert result.clean_acc[name][0] == result.clean_acc["standard"][0]
