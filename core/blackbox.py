@@ -207,6 +207,59 @@ class TransferResult:
     label_queries: int = 0  # answers the surrogate was trained on
     target_accuracy: float = float("nan")  # the target's clean test accuracy
     agreement: float = float("nan")  # how often surrogate and target give the same label on the test points
+    alignment: GradientAlignment | None = None  # why it transfers: the two models' gradients, point by point
+
+
+ALIGNED = 0.5  # cos∠ above which two gradients count as pointing the same way
+
+
+@dataclass(frozen=True)
+class GradientAlignment:
+    """Per correctly classified test point: how well the surrogate's gradient points along the target's, and
+    whether the surrogate's PGD point, replayed, fooled the target (sheet §2.2: transfer "relies on the two
+    models having similar gradients with respect to the input")."""
+
+    cos: np.ndarray  # [n] cos∠(∇ surrogate margin, target's measured margin slope)
+    fooled: np.ndarray  # [n] bool
+    eps: float
+    h: float  # step of the central differences that measured the target's slope
+
+    def success(self, aligned: bool) -> float:
+        """Transfer success among the points whose gradients agree (cos > ALIGNED), or among the others."""
+        pick = self.cos > ALIGNED if aligned else self.cos <= ALIGNED
+        return float(self.fooled[pick].mean()) if pick.any() else float("nan")
+
+
+def gradient_alignment(
+    target: BlackBox,
+    surrogate: torch.nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    eps: float,
+    norm: str = "inf",
+    h: float = 0.2,
+    steps: int = 20,
+    seed: int = 0,
+) -> GradientAlignment:
+    """Measure, for the points the target gets right, cos∠ between the surrogate's margin gradient (autograd)
+    and the target's margin slope (central differences with step h, asked of the target by us, the teacher, not
+    by the attacker), and whether the replayed PGD-`steps` point at ε fools the target. A forest's or k-NN's
+    answers are piecewise constant, so their slope is measured over a step h of a fifth of a data unit: the
+    slope of the margin smoothed over that neighbourhood."""
+    xs, ys = _inputs(x, y)
+    h = check_positive("h", h)
+    eps = check_positive("eps", eps)
+    right = target.predict(xs) == ys
+    if not right.any():
+        raise ValueError("x: the target classifies none of these points correctly; nothing to attack")
+    xs, ys = xs[right], ys[right]
+    _, g_sur = margin_and_grad(surrogate, xs, ys)
+    g_tgt = estimate_gradient(target, xs, ys, "coordinate", h=h).grad
+    dev = next(surrogate.parameters()).device
+    x_adv = pgd(surrogate, torch.as_tensor(xs, dtype=torch.float32, device=dev), torch.as_tensor(ys, device=dev),
+                eps, norm=check_norm(norm), steps=steps, seed=seed)  # fmt: skip
+    fooled = target.predict(x_adv.cpu().numpy()) != ys
+    return GradientAlignment(cos=cosine(g_sur, g_tgt), fooled=fooled, eps=eps, h=h)
 
 
 def transfer_attack(
@@ -411,9 +464,11 @@ def transfer_experiment(
     kinds: tuple[str, ...] = ("svm", "forest", "knn"),
     surrogate_epochs: int = 200,
     seed: int = 0,
+    align_eps: float = 0.5,
 ) -> dict[str, TransferResult]:
     """For each scikit-learn target: label the training points by asking it, fit an MLP surrogate on those
-    answers, attack the surrogate with PGD at each ε and replay the points on the target."""
+    answers, attack the surrogate with PGD at each ε and replay the points on the target; then, at align_eps,
+    how the surrogate's and the target's gradients line up point by point (gradient_alignment)."""
     from core.targets2d import TARGET_KINDS, sklearn_target
     from core.toy2d import train_mlp
 
@@ -432,6 +487,7 @@ def transfer_experiment(
             sur_test = surrogate(torch.as_tensor(xte, dtype=torch.float32)).argmax(1).numpy()
         tgt_test = target.predict(xte)
         res = transfer_attack(target, surrogate, xte, yte, eps_values, norm, "pgd", seed=seed)
+        alignment = gradient_alignment(target, surrogate, xte, yte, align_eps, norm, seed=seed)
         out[kind] = TransferResult(
             eps=res.eps,
             target_success=res.target_success,
@@ -442,5 +498,6 @@ def transfer_experiment(
             label_queries=label_queries,
             target_accuracy=float((tgt_test == yte).mean()),
             agreement=float((sur_test == tgt_test).mean()),
+            alignment=alignment,
         )
     return out

@@ -190,3 +190,13 @@ ui.look_for(
     "size (dotted): the models share their gradients' directions near the data."
 )
 ui.chart(figs.transfer_curves(tr), key="fig_transfer")
+ui.look_for(
+    "split the target's points by how well the surrogate's gradient points along the target's own slope: "
+    "where they agree, the replayed points fool the target far more often. The SVM's smooth margin agrees "
+    "almost everywhere; a forest's or k-NN's steps only in places."
+)
+ui.chart(figs.transfer_alignment(tr), key="fig_alignment")
+st.caption(
+    "The target's slope is measured by us, not the attacker: central differences of its margin with a step of "
+    "0.2 data units (a forest's or k-NN's answers are flat between steps, so a smaller step sees nothing)."
+)

@@ -102,6 +102,28 @@ def test_transfer_from_a_surrogate_beats_random_noise(moons, transfer):
         assert r.label_queries == len(xtr) and r.agreement > 0.9
 
 
+def test_transfer_works_where_the_surrogates_gradient_points_along_the_targets(transfer):
+    """Sheet §2.2: transfer "relies on the two models having similar gradients with respect to the input"."""
+    svm = transfer["svm"].alignment
+    assert np.median(svm.cos) > 0.9  # a smooth margin: the surrogate learned its slope almost everywhere
+    for kind in ("forest", "knn"):
+        a = transfer[kind].alignment
+        assert a.eps == 0.5 and a.h == 0.2 and a.cos.shape == a.fooled.shape
+        assert (a.cos > bb.ALIGNED).sum() >= 10 and (a.cos <= bb.ALIGNED).sum() >= 10
+        assert a.success(aligned=True) > a.success(aligned=False)
+    knn = transfer["knn"].alignment  # the clearest case: aligned points transfer far more often
+    assert knn.success(aligned=True) > knn.success(aligned=False) + 0.2
+
+
+def test_gradient_alignment_of_a_model_with_itself_is_perfect(moons):
+    xtr, ytr, xte, yte = moons
+    model = _smooth_model(d=2)
+    own = bb.gradient_alignment(torch_target(model), model, xte, yte, eps=0.3, h=1e-3)
+    assert np.all(own.cos > 0.99)  # its own margin's central differences are its gradient
+    with pytest.raises(ValueError, match="^h"):
+        bb.gradient_alignment(torch_target(model), model, xte, yte, eps=0.3, h=0.0)
+
+
 @pytest.mark.parametrize(
     ("call", "name"),
     [

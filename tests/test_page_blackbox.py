@@ -17,8 +17,9 @@ def test_black_box_page_tells_the_story_with_no_clicks_and_follows_a_slider():
     at = open_page(PAGE, timeout=180)
     assert not at.exception
     titles = _titles(at)
-    assert len(titles) == 5
+    assert len(titles) == 6
     assert any("step h" in t for t in titles) and any("Transfer" in t for t in titles)
+    assert any(t.startswith("Transfer works where the gradients agree") for t in titles)
     at.slider(key="k").set_value(12).run()
     assert not at.exception
     legend = [tr["name"] for f in plotly_figures(at) for tr in f["data"] if "name" in tr]

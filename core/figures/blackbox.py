@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.blackbox import GradientQuality, QueryBudgetResult, TransferResult
+from core.blackbox import ALIGNED, GradientQuality, QueryBudgetResult, TransferResult
 
 METHOD_COLORS = {"coordinate": "#1f77b4", "random": "#ff7f0e"}
 TARGET_COLORS = {"svm": "#9467bd", "forest": "#2ca02c", "knn": "#d62728", "mlp": "#17becf"}
@@ -226,5 +226,42 @@ def transfer_curves(results: dict[str, TransferResult]) -> go.Figure:
         xaxis_title="budget ε (data units)",
         yaxis=dict(title="target's points fooled (%)", range=[0, 102]),
         legend=dict(x=1.02, y=1, xanchor="left", yanchor="top"),
+    )
+    return fig
+
+
+def transfer_alignment(results: dict[str, TransferResult]) -> go.Figure:
+    """Per target: transfer success where the surrogate's gradient points along the target's (cos > ALIGNED)
+    and where it does not, with the number of points in each group."""
+    fig = go.Figure()
+    names, rows = [], []
+    for r in results.values():
+        a = r.alignment
+        if a is None:
+            continue
+        names.append(f"{r.name}<br>median cos {np.median(a.cos):.2f}")
+        rows.append(a)
+    for aligned, color, label in ((True, "#2ca02c", f"gradients agree (cos > {ALIGNED:g})"),
+                                  (False, "#7f7f7f", f"they do not (cos ≤ {ALIGNED:g})")):  # fmt: skip
+        y = [a.success(aligned) for a in rows]
+        n = [int((a.cos > ALIGNED).sum() if aligned else (a.cos <= ALIGNED).sum()) for a in rows]
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=[100 * v if np.isfinite(v) else 0.0 for v in y],  # an empty group: no bar, "n = 0" says why
+                name=label,
+                marker_color=color,
+                text=[f"n = {k}" for k in n],
+                textposition="outside",
+            )
+        )
+    eps = rows[0].eps if rows else float("nan")
+    fig.update_layout(
+        title=f"Transfer works where the gradients agree (PGD at ε = {eps:g}, replayed on each target)",
+        barmode="group",
+        height=460,
+        xaxis_title="black-box target (median cos∠ between the surrogate's and the target's gradients)",
+        yaxis=dict(title="target's points fooled (%)", range=[0, 115]),
+        legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0),
     )
     return fig
