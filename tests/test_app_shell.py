@@ -128,3 +128,35 @@ def test_no_source_file_holds_control_characters():
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text) or "\t" in text:
             bad.append(path.relative_to(ROOT).as_posix())
     assert not bad, f"control characters in {bad}"
+
+
+def test_presenter_mode_makes_every_text_it_restyles_larger_than_streamlits_default():
+    import re
+
+    from ui.common import PRESENTER_CSS
+
+    defaults = {"stMetricValue": 2.25, "stCaptionContainer": 0.875, "stWidgetLabel": 1.0, "stSliderThumbValue": 1.0,
+                "stNumberInputContainer": 1.0, "h1": 2.75, "h2": 2.25, "h3": 1.75}  # fmt: skip
+    rules = re.findall(r"([^{}]+)\{font-size: ([0-9.]+)rem", PRESENTER_CSS)
+    seen = set()
+    for selectors, size in rules:
+        for name, default in defaults.items():
+            if name in selectors:
+                seen.add(name)
+                assert float(size) > default, f"presenter mode shrinks {name} to {size}rem"
+    assert seen == set(defaults)
+    at = _home()
+    at.sidebar.toggle[0].set_value(True).run()
+    assert any(PRESENTER_CSS == m.value for m in at.markdown)
+
+
+def test_presenter_mode_makes_room_above_the_plot_for_a_legend_that_sits_there():
+    import plotly.graph_objects as go
+
+    def fig(legend):
+        return go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name="a"), layout=dict(title="t", legend=legend))
+
+    top = dict(orientation="h", yanchor="bottom", y=1.02)
+    assert apply_theme(fig(top), presenter=True).layout.margin.t == apply_theme(fig(top)).layout.margin.t + 60
+    below = dict(orientation="h", yanchor="top", y=-0.2)
+    assert apply_theme(fig(below), presenter=True).layout.margin.t == apply_theme(fig(below)).layout.margin.t

@@ -32,6 +32,21 @@ class PageContext:
 
 TORCH_LOADING = "loading torch…"
 
+# Presenter mode: everything a lecture hall reads grows. Streamlit's own sizes are 1rem for text and widget values,
+# 0.875rem for captions and 2.25rem for metric values, so each rule below is larger than the default it replaces.
+PRESENTER_CSS = (
+    "<style>[data-testid='stMarkdownContainer'] p, [data-testid='stMarkdownContainer'] li,"
+    " [data-testid='stWidgetLabel'] p {font-size: 1.3rem !important;}"
+    " [data-testid='stMetricValue'], [data-testid='stMetricValue'] [data-testid='stMarkdownContainer'] p"
+    " {font-size: 2.8rem !important;}"
+    " [data-testid='stSelectbox'] input, [data-testid='stMultiSelect'] span, [data-testid='stNumberInputContainer'] input,"
+    " [data-testid='stTextInputRootElement'] input, [data-testid='stSliderThumbValue']"
+    " {font-size: 1.2rem !important;}"
+    " h1 {font-size: 3.2rem !important;} h2 {font-size: 2.4rem !important;} h3 {font-size: 1.9rem !important;}"
+    " [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {font-size: 1.15rem !important;}"
+    "</style>"
+)
+
 
 def _device_badge() -> str:
     """The torch device the app trains on; on a page that has not needed torch yet, "loading torch…".
@@ -90,14 +105,7 @@ def setup_page(title: str, icon: str = "🧪", layout: str = "wide") -> PageCont
         device = _device_badge()
         st.caption(f"Torch device: **{device}**")
     if presenter:
-        st.markdown(
-            "<style>[data-testid='stMarkdownContainer'] p, [data-testid='stMarkdownContainer'] li,"
-            " [data-testid='stWidgetLabel'] p, [data-testid='stMetricValue'] {font-size: 1.3rem !important;}"
-            " h1 {font-size: 3.2rem !important;} h2 {font-size: 2.4rem !important;} h3 {font-size: 1.9rem !important;}"
-            " [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {font-size: 1.15rem !important;}"
-            "</style>",
-            unsafe_allow_html=True,
-        )
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     return PageContext(seed=int(seed), presenter=bool(presenter), device=device)
 
 

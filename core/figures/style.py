@@ -62,6 +62,11 @@ def apply_theme(fig: go.Figure, presenter: bool = False) -> go.Figure:
         title_font=dict(size=base + 1), tickfont=dict(size=base - 1), showline=True, linecolor="#888"
     )
     if presenter:
+        legend = fig.layout.legend
+        if legend.orientation == "h" and legend.yanchor == "bottom" and (legend.y or 0) >= 0.9:
+            # A legend above the plot grows upwards as its larger font wraps onto more lines: more room, or it
+            # covers the title.
+            fig.update_layout(margin_t=fig.layout.margin.t + 60)
         for trace in fig.data:
             if getattr(trace, "line", None) is not None and trace.type in ("scatter", "scattergl"):
                 width = 2 if trace.line.width is None else trace.line.width
