@@ -111,11 +111,10 @@ def coverage_figure(
     else:
         subtitle = "first evaluation pending"
         _empty_note(fig, subtitle)
-    # The line's label sits above the plot's top right corner: on the line it collided with the bars' own
-    # "10%" labels, which are drawn just above it.
+    # The line is explained in the subtitle: a label on the line collided with the bars' own "10%" labels, and
+    # one above the plot with the subtitle once presenter mode enlarged the fonts.
     fig.add_hline(y=10, line=dict(color="#444", dash="dot"))
-    fig.add_annotation(text="dotted line: real MNIST, 10% each", xref="paper", yref="paper", x=1, y=1,
-                       xanchor="right", yanchor="bottom", showarrow=False, font=dict(color="#444"))  # fmt: skip
+    subtitle += " · dotted line: real MNIST, 10% each"
     at = f" at step {step:,}" if step is not None else ""
     fig.update_layout(title=f"Class coverage{at}<br><sup>{subtitle}</sup>", xaxis_title="digit the classifier sees",
                       yaxis_title="share of generated samples (%)", height=HEIGHT, bargap=0.25)  # fmt: skip
