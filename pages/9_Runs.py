@@ -55,22 +55,21 @@ def keep_valid(key: str, options: list, fallback) -> None:
         st.session_state[key] = fallback
 
 
-left, right = st.columns([3, 2])
-with left:
-    # Compare runs of one kind by default: a GAN's losses and a robust model's accuracies do not share an axis.
-    first_kind = by_id[ids[0]].kind
-    default_compare = [i for i in ids if by_id[i].kind == first_kind][:3]
-    keep_valid("compare", ids, default_compare)
-    compare = ui.multiselect("Runs to compare", "compare", ids, default_compare, format_func=label)
+# Compare runs of one kind by default: a GAN's losses and a robust model's accuracies do not share an axis.
+# The picker has the full width: run labels are long, and a narrower one hides all but the first.
+first_kind = by_id[ids[0]].kind
+default_compare = [i for i in ids if by_id[i].kind == first_kind][:3]
+keep_valid("compare", ids, default_compare)
+compare = ui.multiselect("Runs to compare", "compare", ids, default_compare, format_func=label)
 metric_rows = {i: runs.read_metrics(i) for i in compare}
 metric_options = []
 for rows in metric_rows.values():
     metric_options += [m for m in runs.metric_names(rows) if m not in metric_options]
-with right:
+c0, c1, c2, c3 = st.columns([2, 2, 1, 2])
+with c0:
     keep_valid("metric", metric_options, runs.headline_metric(metric_options))
     metric = ui.select("Metric to compare", "metric", metric_options, runs.headline_metric(metric_options),
                        help="Runs of different kinds log different metrics; pick the one to put on the chart.")  # fmt: skip
-c1, c2, c3 = st.columns([2, 1, 2])
 with c1:
     smooth = ui.slider("Smoothing (moving average, points)", "smooth", 1, 50, 1, 1)
 with c2:
