@@ -192,6 +192,7 @@ st.latex(
 ui.chart(figs.curves_figure(result), key="gan1d_curves")
 
 final = result.final()
+slopes = result.extras.get("max_slope", {})
 st.dataframe(
     [
         {
@@ -200,10 +201,18 @@ st.dataframe(
             "JSD end (nats)": round(f["jsd_final"], 3),
             "W1 start": round(f["w1_start"], 2),
             "W1 end": round(f["w1_final"], 2),
+            "critic's largest slope max|f′(x)|": (
+                round(slopes[c], 3) if c in slopes else "— (D* is exact, not a learned critic)"
+            ),
         }
         for c, f in final.items()
     ],
     hide_index=True,
+)
+st.caption(
+    "§1.3.1 measured: the largest slope of each learned critic (its logit, or the Wasserstein score) over the plotted "
+    "range at the end. Spectral normalisation keeps it ≤ 1 by construction; the gradient penalty only *encourages* 1 "
+    "(a soft penalty, so it can exceed 1); clipping keeps it small, by a constant that depends on the architecture."
 )
 for name, reason in zip(result.critics, result.stop_reason, strict=True):
     if reason:

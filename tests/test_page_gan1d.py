@@ -22,6 +22,10 @@ def test_page_trains_a_short_run_and_renders_the_animation_and_the_curves():
         or "JSD" in str(f["layout"].get("yaxis", {}).get("title", {}).get("text", ""))
     ]
     assert curves and len(curves[0]["data"]) == 2 * 3  # JSD and W1 for each of the 3 critics
+    table = at.dataframe[0].value
+    slope = dict(zip(table["critic"], table["critic's largest slope max|f′(x)|"], strict=True))
+    assert float(slope["Spectral normalisation"]) <= 1.0 + 1e-3  # §1.3.1: 1-Lipschitz by construction
+    assert str(slope["Perfect D* = p/(p+p_G)"]).startswith("—")
     # Train again with the same settings: served from the cache, same picture
     at.button(key="train").click().run()
     assert not at.exception

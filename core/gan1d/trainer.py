@@ -462,6 +462,7 @@ def train_critics(
     out = result(S)
     out.extras = {
         "sn_sigma": _sn_sigmas(crit.flat, H, row),
+        "max_slope": _max_slopes(crit.flat, H, row, x_grid),
         "clip": cfg.clip,
         "critic_params": _params(crit, row),
     }
@@ -625,6 +626,18 @@ def _params(crit: _Stack, row: dict[str, int]) -> dict[str, np.ndarray]:
     return {
         name: crit.flat[i].detach().cpu().numpy().copy() for name, i in row.items() if i < crit.flat.shape[0]
     }
+
+
+def _max_slopes(flat: torch.Tensor, hidden: int, row: dict[str, int], x: torch.Tensor) -> dict[str, float]:
+    """max |f'(x)| over the plotted range for every learned critic at the end (its logit or score): §1.3.1's
+    Lipschitz constants measured. Spectral normalisation keeps it ≤ 1 by construction; the gradient penalty only
+    asks for 1 (a soft penalty); clipping makes it small, by a constant that depends on the architecture."""
+    n_l = sum(1 for i in row.values() if i < flat.shape[0])
+    if not n_l:
+        return {}
+    _, cache = nets.forward(flat[:n_l], x.expand(n_l, -1), hidden)
+    slopes = nets.input_gradient(flat[:n_l], cache, hidden).abs().amax(dim=1).cpu()
+    return {name: float(slopes[i]) for name, i in row.items() if i < n_l}
 
 
 def _sn_sigmas(flat: torch.Tensor, hidden: int, row: dict[str, int]) -> list[float]:
