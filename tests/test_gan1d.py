@@ -164,6 +164,17 @@ def short_run():
     return train_critics(cfg)
 
 
+def test_largest_slope_is_the_steepest_part_of_the_final_critic_curve(short_run):
+    r = short_run
+    slopes = r.extras["max_slope"]
+    assert set(slopes) == set(r.critics)  # every critic here is learned
+    dx = r.x[1] - r.x[0]
+    for name, value in slopes.items():
+        curve = r.critic_raw[r.index(name), -1]  # f(x) on the grid at the last snapshot
+        measured = np.abs(np.diff(curve)).max() / dx  # a piecewise-linear f: its steepest chord
+        assert value == pytest.approx(measured, rel=0.05), name
+
+
 def test_spectral_norm_layers_have_sigma_at_most_one_after_training(short_run):
     sigmas = short_run.extras["sn_sigma"]
     assert len(sigmas) == 3 and max(sigmas) <= 1 + 1e-3 and min(sigmas) > 0.9
