@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from core.validate import check_finite_array, check_positive, check_same_shape
+from core.validate import check_finite, check_finite_array, check_positive, check_same_shape
 
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
@@ -125,6 +125,7 @@ def lsgan_optimal_discriminator(
     """D*(x) = (b·p + a·p_G)/(p + p_G): the minimiser of ½p(D − b)² + ½p_G(D − a)² at each x (LSGAN's critic,
     real → b, generated → a); (a + b)/2 where both densities vanish."""
     p, p_g = _pair(p, p_g)
+    a, b = check_finite("a", a), check_finite("b", b)
     total = p + p_g
     out = np.full_like(total, 0.5 * (a + b))
     np.divide(b * p + a * p_g, total, out=out, where=total > 0)
@@ -140,6 +141,6 @@ def lsgan_generator_value(
     = ½·χ²_Pearson(2p_G ‖ p + p_G): the Pearson χ² divergence the sheet names (Mao et al. write its arguments
     the other way round).
     """
-    dx = check_positive("dx", dx)
+    dx, c = check_positive("dx", dx), check_finite("c", c)
     d = lsgan_optimal_discriminator(p, p_g, a, b)
     return float(0.5 * ((p + p_g) * (d - c) ** 2).sum() * dx)

@@ -273,6 +273,8 @@ def test_instance_noise_brings_back_the_saturating_gradient_and_never_raises_the
         (lambda: PRESETS["uniform"].blurred(0.5), "sigma"),
         (lambda: pearson_chi2(np.ones(2), np.ones(2), 0.0), "dx"),
         (lambda: lsgan_optimal_discriminator(np.ones(2), np.ones(3)), "p_g"),
+        (lambda: lsgan_optimal_discriminator(np.ones(2), np.ones(2), a=float("nan")), "a"),
+        (lambda: lsgan_generator_value(np.ones(2), np.ones(2), 1.0, c=float("inf")), "c"),
         (lambda: game.GameConfig(data_means=(0.0,)), "data_stds"),
         (lambda: game.GameConfig(data_means=(0.0, 1.0), data_stds=(0.5,)), "stds"),
         (lambda: game.GameConfig(data_means=(0.0, 99.0), data_stds=(0.5, 0.5)), "means"),
