@@ -199,6 +199,8 @@ def separation_sweep(p: Mixture1D, base: Mixture1D, x: np.ndarray, offsets: np.n
     # V(G, D*) = E_p[log D*] + E_pG[log(1 − D*)] (the sums of game_value, vectorised over θ); JSD = (V + log 4)/2.
     value = (p_arr * log_p + g_arr * log_g - (p_arr + g_arr) * log_sum).sum(axis=1) * dx
     jsd = np.clip(0.5 * (value + LOG4), 0.0, LOG2)
+    # The least-squares generator's value at its ideal critic (lsgan_generator_value, vectorised over θ):
+    # ½∫(p − p_G)²/(p + p_G) dx.
     lsgan = 0.5 * ((p_arr - g_arr) ** 2 / np.maximum(p_arr + g_arr, np.finfo(float).tiny)).sum(axis=1) * dx
     return SeparationSweep(offsets, jsd, grad_sat, grad_ns, lsgan)
 

@@ -16,6 +16,7 @@ from core.game import GameResult
 X_TITLE = "x (data units)"
 NS_COLOR = "#9467bd"
 JSD_COLOR = "#17becf"
+LS_COLOR = "#8c564b"  # the least-squares GAN's divergence
 # Below the plot, in container coordinates: the legend then pushes the bottom margin instead of covering the
 # x-axis title when presenter mode enlarges the fonts.
 _BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0)
@@ -231,9 +232,6 @@ def sweep_figure(r: GameResult) -> go.Figure:
             )  # fmt: skip
         )
     return go.Figure(data=data, layout=layout)
-
-
-LS_COLOR = "#8c564b"
 
 
 def instance_noise_figure(r: GameResult) -> go.Figure:
